@@ -1,0 +1,152 @@
+"""What citizens and firms truly do in a step, before anyone observes it.
+
+Each phase draws a fixed number of uniforms from its own stream whatever the rules
+are, and compares them with probabilities that the rules may shift; so the same seed
+gives the same acts wherever the rules make no difference (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .regulators import per_step
+
+if TYPE_CHECKING:
+    from .model import ReputationModel
+
+
+@dataclass(eq=False)
+class Acts:
+    """True behaviour in one step (masks over citizens or firms)."""
+
+    bought: np.ndarray
+    substandard: np.ndarray      # bought something substandard or counterfeit
+    firm_of: np.ndarray          # firm each citizen bought from (valid where bought)
+    trusted: int                 # transactions in which the trustor trusted
+    kept: int                    # of those, kept by the trustee
+    cheated: np.ndarray          # cheated a contact at least once (a true default)
+    victim: np.ndarray           # was cheated by a contact
+    infraction: np.ndarray
+    serious: np.ndarray
+    prosocial: np.ndarray
+    speech: np.ndarray
+    tax_evasion: np.ndarray      # firms
+
+
+def deterrence(model: "ReputationModel", behaviour: str) -> np.ndarray:
+    """Per-citizen share by which perceived sanctions cut a behaviour's probability."""
+    b = model.config.behaviour
+    strength = b.chilling_strength if behaviour == "speech" else b.deterrence_strength
+    return np.minimum(1.0, strength * model.citizens.watched * model.severity.get(behaviour, 0.0))
+
+
+def act(model: "ReputationModel") -> Acts:
+    """Run the behaviour phases: purchases, transactions, infractions, prosocial acts,
+    critical speech, firms' taxes."""
+    bought, substandard, firm_of = purchases(model)
+    trusted, kept, cheated, victim = transactions(model)
+    infraction, serious = infractions(model)
+    return Acts(bought=bought, substandard=substandard, firm_of=firm_of, trusted=trusted,
+                kept=kept, cheated=cheated, victim=victim, infraction=infraction,
+                serious=serious, prosocial=prosocial(model), speech=speech(model),
+                tax_evasion=model.streams["firms"].random(model.firms.n) >= model.firms.tax_compliance)
+
+
+def purchases(model: "ReputationModel"):
+    """Citizens buy from firms chosen by public reputation; some goods are substandard."""
+    c, f, b = model.citizens, model.firms, model.config.behaviour
+    rng = model.streams["purchases"]
+    u_buy, u_firm, u_bad = rng.random(c.n), rng.random(c.n), rng.random(c.n)
+    cons = model.cons
+    seen = np.where(cons.firm_published, 0.0, f.reputation)
+    weight = np.exp(b.firm_choice_sensitivity * (seen - seen.max()))
+    cdf = np.cumsum(weight)
+    firm_of = np.minimum(np.searchsorted(cdf, u_firm * cdf[-1], side="right"), f.n - 1)
+    bought = u_buy < per_step(b.purchases_per_year, model.config.run.days_per_step)
+    substandard = bought & (u_bad >= f.quality[firm_of])
+    sales = np.bincount(firm_of[bought], minlength=f.n)
+    bad = np.bincount(firm_of[substandard], minlength=f.n)
+    sold = sales > 0
+    f.reputation[sold] += 0.2 * ((1.0 - bad[sold] / sales[sold]) - f.reputation[sold])
+    f.revenue = sales * f.price * (1.0 - cons.firm_revenue_loss)
+    c.wealth -= substandard * b.fraud_loss_share * f.price[firm_of]
+    lr = b.trust_learning
+    c.trust_firms[bought] += lr * ((~substandard[bought]) - c.trust_firms[bought])
+    return bought, substandard, firm_of
+
+
+def transactions(model: "ReputationModel"):
+    """Trust game on ties: the trustor lends a stake if trusting enough; the trustee
+    repays with a return or cheats. Sanctions deter cheating; loan bans, published
+    lists and visible scores change whom people trust."""
+    c, t, b, cons = model.citizens, model.ties, model.config.behaviour, model.cons
+    rng = model.streams["transactions"]
+    p = per_step(b.transactions_per_tie_per_year, model.config.run.days_per_step)
+    k = rng.binomial(t.n_ties, p)
+    edge = rng.integers(0, max(t.n_ties, 1), k)
+    flip, u_trust, u_keep = rng.random(k) < 0.5, rng.random(k), rng.random(k)
+    live = t.active[edge] if t.n_ties else np.zeros(0, bool)
+    edge, flip, u_trust, u_keep = edge[live], flip[live], u_trust[live], u_keep[live]
+    a = np.where(flip, t.v[edge], t.u[edge])
+    e = np.where(flip, t.u[edge], t.v[edge])
+    p_trust = c.trust_generalized[a] * ~cons.loan_ban[e]
+    p_trust = p_trust * np.where(cons.published[e], 1.0 - b.published_distrust, 1.0)
+    score = cons.visible_score[e]
+    lean = cons.lender_conditioning
+    p_trust = p_trust * np.where(np.isfinite(score), 1.0 + lean * (2.0 * np.nan_to_num(score) - 1.0), 1.0)
+    trusted = u_trust < np.clip(p_trust, 0.0, 1.0)
+    stake = b.stake_days * c.income[a]
+    afford = np.minimum(1.0, c.wealth[e] / np.maximum(stake, 1e-12))
+    h = c.honesty[e]
+    p_keep = afford * (h + (1.0 - h) * deterrence(model, "default")[e])
+    kept = trusted & (u_keep < p_keep)
+    cheat = trusted & ~kept
+    n = c.n
+    gain = b.return_rate * stake
+    c.wealth += (np.bincount(a[kept], gain[kept], n) + np.bincount(e[kept], gain[kept], n)
+                 - np.bincount(a[cheat], stake[cheat], n) + np.bincount(e[cheat], stake[cheat], n))
+    n_kept = np.bincount(a[kept], minlength=n)
+    n_cheat = np.bincount(a[cheat], minlength=n)
+    seen = (n_kept + n_cheat) > 0
+    rate = n_kept[seen] / (n_kept[seen] + n_cheat[seen])
+    c.trust_generalized[seen] += b.trust_learning * (rate - c.trust_generalized[seen])
+    cheated = np.bincount(e[cheat], minlength=n) > 0
+    c.last_default[cheated] = model.steps
+    return int(trusted.sum()), int(kept.sum()), cheated, n_cheat > 0
+
+
+def infractions(model: "ReputationModel"):
+    """Minor (traffic-type) infractions, more likely the less honest, less likely the
+    more a citizen feels watched and the harsher the sanction; a share are serious."""
+    c, b = model.citizens, model.config.behaviour
+    rng = model.streams["infractions"]
+    u, u_serious = rng.random(c.n), rng.random(c.n)
+    mean_dishonesty = max(1.0 - float(model.config.population.honesty_mean), 1e-3)
+    rate = b.infractions_per_year * (1.0 - c.honesty) / mean_dishonesty
+    p = -np.expm1(-rate * model.config.run.days_per_step / 365.0) * (1.0 - deterrence(model, "infraction"))
+    infraction = u < p
+    serious = infraction & (u_serious < b.serious_share)
+    c.last_serious[serious] = model.steps
+    return infraction, serious
+
+
+def prosocial(model: "ReputationModel") -> np.ndarray:
+    """Volunteering and donating: more likely the more honest, and more likely when a
+    bonus rewards it."""
+    c, b = model.citizens, model.config.behaviour
+    u = model.streams["prosocial"].random(c.n)
+    boost = 1.0 + b.prosocial_incentive * model.severity.get("prosocial", 0.0)
+    rate = b.prosocial_per_year * c.honesty * boost
+    return u < -np.expm1(-rate * model.config.run.days_per_step / 365.0)
+
+
+def speech(model: "ReputationModel") -> np.ndarray:
+    """Critical posts: by inclination, silenced by perceived penalties (chilling)."""
+    c, b = model.citizens, model.config.behaviour
+    u = model.streams["speech"].random(c.n)
+    rate = b.speech_per_year * c.speech_inclination
+    p = -np.expm1(-rate * model.config.run.days_per_step / 365.0) * (1.0 - deterrence(model, "speech"))
+    return u < p

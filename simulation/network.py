@@ -1,0 +1,162 @@
+"""The social network as arrays of ties.
+
+Ties are undirected and stored once each as two endpoint arrays ``u`` and ``v`` with
+an ``active`` flag; a cut tie stays in the arrays (inactive) or is rewired in place.
+Generators draw from the ``network`` stream only, so scenarios with the same seed and
+network section share their network. ``to_networkx`` gives a networkx graph on demand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from .overrides import ScenarioError
+
+
+@dataclass(eq=False)
+class Ties:
+    """Undirected ties between citizens ``u[e]`` and ``v[e]``; ``active[e]`` is False once cut."""
+
+    u: np.ndarray
+    v: np.ndarray
+    active: np.ndarray
+    n: int
+    labels: list[str] | None = None
+
+    @property
+    def n_ties(self) -> int:
+        return len(self.u)
+
+    def degree(self) -> np.ndarray:
+        """Active ties per citizen."""
+        a = self.active
+        return (np.bincount(self.u[a], minlength=self.n)
+                + np.bincount(self.v[a], minlength=self.n))
+
+    def neighbour_sum(self, values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """For each citizen, the sum over active contacts of ``values`` (times ``weights``)."""
+        a = self.active
+        x = values if weights is None else values * weights
+        return (np.bincount(self.u[a], weights=x[self.v[a]], minlength=self.n)
+                + np.bincount(self.v[a], weights=x[self.u[a]], minlength=self.n))
+
+    def to_networkx(self) -> nx.Graph:
+        """The active network as a networkx graph (nodes are citizen numbers)."""
+        g = nx.Graph()
+        g.add_nodes_from(range(self.n))
+        a = self.active
+        g.add_edges_from(zip(self.u[a].tolist(), self.v[a].tolist()))
+        return g
+
+
+def small_world(n: int, mean_degree: int, rewire_prob: float, rng: np.random.Generator) -> Ties:
+    """Watts-Strogatz: each citizen tied to its ``mean_degree // 2`` next neighbours on a
+    ring, each tie's far end rewired to a uniform random citizen with ``rewire_prob``."""
+    half = min(mean_degree // 2, (n - 1) // 2)
+    base = np.arange(n, dtype=np.int64)
+    u = np.tile(base, half)
+    v = (u + np.repeat(np.arange(1, half + 1), n)) % n
+    rewire = rng.random(len(u)) < rewire_prob
+    new_v = rng.integers(0, n - 1, len(u))
+    new_v = new_v + (new_v >= u)  # never the citizen itself
+    v = np.where(rewire, new_v, v)
+    return Ties(u=u.astype(np.int32), v=v.astype(np.int32), active=np.ones(len(u), bool), n=n)
+
+
+def homophilous(n: int, mean_degree: int, homophily: float, groups: np.ndarray,
+                rng: np.random.Generator) -> Ties:
+    """Each citizen starts ``mean_degree // 2`` ties; each goes to a random member of
+    the citizen's own group with chance ``homophily``, else to anyone."""
+    half = mean_degree // 2
+    u = np.repeat(np.arange(n, dtype=np.int64), half)
+    within = random_member(groups, groups[u], rng.random(len(u)))
+    anyone = rng.integers(0, n, len(u))
+    v = np.where(rng.random(len(u)) < homophily, within, anyone)
+    keep = v != u
+    return Ties(u=u[keep].astype(np.int32), v=v[keep].astype(np.int32),
+                active=np.ones(int(keep.sum()), bool), n=n)
+
+
+def random_member(groups: np.ndarray, wanted: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each entry of ``wanted``, a uniformly drawn citizen whose group equals it
+    (``u`` are uniforms in [0, 1)); -1 where the group is empty."""
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    starts = np.searchsorted(sorted_groups, wanted, side="left")
+    ends = np.searchsorted(sorted_groups, wanted, side="right")
+    pick = starts + (u * (ends - starts)).astype(np.int64)
+    return np.where(ends > starts, order[np.minimum(pick, len(order) - 1)], -1)
+
+
+def rewire(ties: Ties, edges: np.ndarray, keeper: np.ndarray, groups: np.ndarray,
+           rng: np.random.Generator, model) -> None:
+    """Cut ``edges``; each ``keeper`` end makes a new tie, in place, with a random member
+    of its own group in ``groups`` (no new tie when none is found)."""
+    if edges.size == 0:
+        return
+    dropped = np.where(ties.u[edges] == keeper, ties.v[edges], ties.u[edges])
+    partner = random_member(groups, groups[keeper], rng.random(edges.size))
+    ok = (partner >= 0) & (partner != keeper) & (groups[keeper] >= 0)
+    ties.u[edges] = keeper
+    ties.v[edges] = np.where(ok, partner, dropped)
+    ties.active[edges] = ok
+    model.events.add(model.steps, dropped, "ties_cut", keeper.astype(float))
+
+
+_SPLIT = re.compile(r"[,\s]+")
+
+
+def read_edge_list(path: str | Path, n_citizens: int) -> Ties:
+    """Read ties from a text file of label pairs (isolated nodes as lone labels)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"network.path: {p} is not UTF-8 text.") from None
+    except OSError as exc:
+        raise ScenarioError(f"network.path: cannot read edge-list file {p}: {exc.strerror}.") from None
+    g = nx.Graph()
+    for lineno, line in enumerate(text.splitlines(), 1):
+        fields = [f for f in _SPLIT.split(line.split("#", 1)[0].strip()) if f]
+        if len(fields) == 1:
+            g.add_node(fields[0])
+        elif len(fields) == 2:
+            if fields[0] != fields[1]:
+                g.add_edge(fields[0], fields[1])
+            else:
+                g.add_node(fields[0])
+        elif fields:
+            raise ScenarioError(
+                f"network.path: {p} line {lineno}: expected one or two node labels, got {len(fields)}."
+            )
+    if g.number_of_nodes() != n_citizens:
+        raise ScenarioError(
+            f"network.path: {p} names {g.number_of_nodes()} nodes but population.n_citizens is "
+            f"{n_citizens}; set population.n_citizens to {g.number_of_nodes()}."
+        )
+    labels = [str(x) for x in g.nodes]
+    index = {label: i for i, label in enumerate(labels)}
+    edges = np.array([(index[a], index[b]) for a, b in g.edges], dtype=np.int32).reshape(-1, 2)
+    return Ties(u=edges[:, 0].copy(), v=edges[:, 1].copy(), active=np.ones(len(edges), bool),
+                n=n_citizens, labels=labels)
+
+
+def assortativity(x: np.ndarray, ties: Ties) -> float:
+    """Pearson correlation of ``x`` across the two ends of active ties (both directions);
+    citizens with a NaN value are left out; 0 when undefined."""
+    a = ties.active
+    xu, xv = x[ties.u[a]], x[ties.v[a]]
+    ok = np.isfinite(xu) & np.isfinite(xv)
+    if ok.sum() < 2:
+        return 0.0
+    left = np.concatenate([xu[ok], xv[ok]])
+    right = np.concatenate([xv[ok], xu[ok]])
+    sl, sr = left.std(), right.std()
+    if sl < 1e-12 or sr < 1e-12:
+        return 0.0
+    return float(((left - left.mean()) * (right - right.mean())).mean() / (sl * sr))

@@ -1,0 +1,108 @@
+"""Observe and record: what the departments write down about this step's acts.
+
+Records can be wrong in three ways (see :mod:`simulation.regulators`): false
+positives, missed acts, and met judgements not recorded as met. The court process
+lives here: a recorded default opens a judgement; at the end of the grace period the
+citizen has either met it (and it may still fail to be recorded) or not, and an unmet
+judgement is what a court blacklist lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .behaviour import Acts, deterrence
+from .population import NEVER
+from .scenario import BlacklistRules
+
+if TYPE_CHECKING:
+    from .model import ReputationModel
+
+
+@dataclass(eq=False)
+class Records:
+    """What was recorded this step; ``*_false`` marks records with no true act behind them."""
+
+    minor: np.ndarray
+    minor_false: np.ndarray
+    serious: np.ndarray
+    serious_false: np.ndarray
+    judgement_unmet: np.ndarray        # judgements due now and recorded as unmet
+    judgement_unmet_wrongful: np.ndarray  # of those, wrongly (false record or compliance not recorded)
+    prosocial: np.ndarray
+    speech: np.ndarray
+    speech_false: np.ndarray
+    firm_violations: np.ndarray        # recorded violations per firm: a spot check of one
+                                       # sale by the market regulator, plus unpaid tax
+    shared: dict[str, bool]            # which departments share their records
+
+    def reaches(self, department: str, owners: tuple[str, ...] = ()) -> bool:
+        """Whether ``department``'s records reach a system run by ``owners``."""
+        return department in owners or self.shared[department]
+
+    @property
+    def any_false(self) -> np.ndarray:
+        return self.minor_false | self.serious_false | self.judgement_unmet_wrongful | self.speech_false
+
+
+def observe(model: "ReputationModel", acts: Acts) -> Records:
+    """Departments detect and record this step's acts, with their errors."""
+    c, regs, step = model.citizens, model.regulators, model.steps
+    n, dps = c.n, model.config.run.days_per_step
+    det, err = model.streams["detection"], model.streams["errors"]
+    log = model.events
+
+    infr, infr_false = regs["transport"].record(acts.infraction, det.random(n), err.random(n), dps)
+    false_serious = infr_false & (err.random(n) < model.config.behaviour.serious_share)
+    serious = (infr & acts.serious) | false_serious
+    minor = infr & ~serious
+
+    new_default, default_false = regs["courts"].record(acts.cheated, det.random(n), err.random(n), dps)
+    opens = new_default & (c.judgement_due < 0)
+    c.judgement_due[opens] = step + int(np.ceil(_grace_days(model) / dps))
+    c.judgement_wrongful[opens] = default_false[opens]
+    log.add(step, opens, "judgement", default_false.astype(float))
+
+    due = (c.judgement_due >= 0) & (c.judgement_due <= step)
+    u_comply, u_record = err.random(n), err.random(n)
+    afford = np.minimum(1.0, c.wealth / np.maximum(model.config.behaviour.stake_days * c.income, 1e-12))
+    b = model.config.behaviour
+    p_comply = afford * (b.comply_prob + (1.0 - b.comply_prob) * deterrence(model, "default"))
+    complied = due & ~c.judgement_wrongful & (u_comply < p_comply)
+    recorded_met = complied & regs["courts"].records_compliance(u_record)
+    unmet = due & ~recorded_met
+    unmet_wrongful = unmet & (c.judgement_wrongful | complied)
+    c.last_default[complied] = NEVER
+    c.judgement_due[due] = -1
+    c.judgement_wrongful[due] = False
+    log.add(step, recorded_met, "complied")
+
+    prosocial, _ = regs["civil_affairs"].record(acts.prosocial, det.random(n), err.random(n), dps)
+    speech, speech_false = regs["public_security"].record(acts.speech, det.random(n), err.random(n), dps)
+
+    m = model.firms.n
+    sales = np.bincount(acts.firm_of[acts.bought], minlength=m)
+    bad = np.bincount(acts.firm_of[acts.substandard], minlength=m)
+    spot_bad = det.random(m) * np.maximum(sales, 1) < bad  # the one sale checked was bad
+    market_hits, _ = regs["market"].record(spot_bad, det.random(m), err.random(m), dps)
+    tax_seen, _ = regs["tax"].record(acts.tax_evasion, det.random(m), err.random(m), dps)
+
+    recorded = minor | serious | unmet
+    log.add(step, recorded & ~(infr_false | unmet_wrongful), "recorded")
+    log.add(step, infr_false | unmet_wrongful, "recorded_wrongly")
+    return Records(
+        minor=minor, minor_false=minor & infr_false, serious=serious, serious_false=false_serious,
+        judgement_unmet=unmet, judgement_unmet_wrongful=unmet_wrongful, prosocial=prosocial,
+        speech=speech, speech_false=speech_false,
+        firm_violations=market_hits.astype(float) + tax_seen,
+        shared={name: r.config.shares_records for name, r in regs.items()},
+    )
+
+
+def _grace_days(model: "ReputationModel") -> int:
+    """Days to meet a judgement: the blacklist's grace period, or its default without one."""
+    rule = model.config.rule("blacklist")
+    return rule.grace_days if rule is not None else BlacklistRules.model_fields["grace_days"].default

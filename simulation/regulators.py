@@ -1,0 +1,58 @@
+"""Regulators: the departments that observe behaviour and record it, with error.
+
+Each department is an ordinary Mesa agent (there are six), so it can be inspected
+like any Mesa agent; its work is vectorised over all citizens at once. A department
+detects an act in its domain with chance ``coverage``, fails to record a detected
+act with ``false_negative_rate``, records acts nobody committed at
+``false_positive_rate`` a year, and fails to record that a judgement was met with
+``failure_to_record_rate``.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from .scenario import Department
+
+DOMAINS = ("courts", "transport", "market", "tax", "civil_affairs", "public_security")
+
+
+def per_step(rate_per_year: float, days_per_step: int) -> float:
+    """Chance of at least one event in a step for a Poisson rate given per year."""
+    return float(-np.expm1(-rate_per_year * days_per_step / 365.0))
+
+
+class Regulator(mesa.Agent):
+    """One department; ``counts`` holds what it did in the last step."""
+
+    def __init__(self, model: mesa.Model, name: str, config: Department) -> None:
+        super().__init__(model)
+        self.name = name
+        self.config = config
+        self.counts: dict[str, int] = {}
+        self.appeal_queue = 0
+
+    def record(self, acts: np.ndarray, detect_u: np.ndarray, error_u: np.ndarray,
+               days_per_step: int) -> tuple[np.ndarray, np.ndarray]:
+        """Recorded acts, and which of them are false, given the true ``acts``.
+
+        ``detect_u`` and ``error_u`` are uniform draws, one per subject, so the same
+        draws decide detection in every scenario (common random numbers).
+        """
+        c = self.config
+        caught = acts & (detect_u < c.coverage * (1.0 - c.false_negative_rate))
+        false = ~acts & (error_u < per_step(c.false_positive_rate, days_per_step))
+        self.counts = {"detected": int(caught.sum()), "false_records": int(false.sum())}
+        return caught | false, false
+
+    def records_compliance(self, error_u: np.ndarray) -> np.ndarray:
+        """Whether each met judgement is recorded as met (False = Liu Hu's case)."""
+        return error_u >= self.config.failure_to_record_rate
+
+    def capacity(self, n_citizens: int) -> int:
+        """Appeals decided per step."""
+        return int(round(self.config.appeal_capacity_per_10k * n_citizens / 10_000))
+
+    def delay_steps(self, days_per_step: int) -> int:
+        return int(np.ceil(self.config.appeal_delay_days / days_per_step))

@@ -1,0 +1,210 @@
+"""Blacklists: court and sector lists, joint punishment, redlists, firm listings.
+
+The rule in plain words. A citizen whose court judgement is recorded as unmet at the
+end of the grace period goes on the court's List of Untrustworthy Persons for
+``court_list_days`` (nominally two years, source 002). A recorded serious infraction
+puts a citizen on a sector list (the railways' 180-day ban on 'train bullies', 002).
+The court's own sanction is the loan ban; the travel, luxury and schooling bans of
+other departments apply only when the listing department shares its records (joint
+punishment). A sector list is itself a travel ban. Lists are published when the
+listing department publishes (naming and shaming, 002): contacts then trust the
+listed less and some cut their ties. Listed citizens may appeal; the department
+decides appeals oldest first, a limited number per step, after a delay. Citizens with
+no negative record and at least one recorded prosocial act in the last
+``redlist_after_days`` are redlisted as exemplary and get perks (002). Firms with
+``firm_list_threshold`` recorded violations (substandard goods, unpaid tax) within a
+year are listed for ``firm_list_days`` and lose part of their revenue.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Consequences, RuleSetBase, severity
+
+LOAN_BAN_LOSS = 0.02
+"""Felt loss of being barred from borrowing [share of income per year]: assumption."""
+
+
+class Blacklist(RuleSetBase):
+    """Court and sector blacklists (see the module docstring)."""
+
+    kind = "blacklist"
+
+    def __init__(self, config, model) -> None:
+        super().__init__(config, model)
+        n = model.citizens.n
+        self.court_until = np.full(n, -1, np.int32)
+        self.sector_until = np.full(n, -1, np.int32)
+        self.court_wrong = np.zeros(n, bool)
+        self.sector_wrong = np.zeros(n, bool)
+        self.court_since = np.full(n, -1, np.int32)
+        self.sector_since = np.full(n, -1, np.int32)
+        self.court_appeal = np.full(n, -1, np.int32)
+        self.sector_appeal = np.full(n, -1, np.int32)
+        self.redlisted = np.zeros(n, bool)
+        self.last_record = np.zeros(n, np.int32)
+        self.last_prosocial = np.full(n, -(10**6), np.int32)
+        self.cleared_wrongful_days = 0.0
+        self.cleared_wrongful = 0
+
+    def _steps(self, days: int) -> int:
+        return int(np.ceil(days / self.model.config.run.days_per_step))
+
+    def listed(self) -> np.ndarray:
+        step = self.model.steps
+        return (self.court_until > step) | (self.sector_until > step)
+
+    def wrongly_listed(self) -> np.ndarray:
+        step = self.model.steps
+        return ((self.court_until > step) & self.court_wrong) | ((self.sector_until > step) & self.sector_wrong)
+
+    def feeds(self) -> tuple[str, ...]:
+        return ("courts", "transport", "market", "tax")
+
+    def score(self, rec) -> None:
+        cfg, step, log = self.config, self.model.steps, self.model.events
+        new_court = rec.judgement_unmet & ~(self.court_until > step)
+        self._list(new_court, rec.judgement_unmet_wrongful, self.court_until, self.court_wrong,
+                   self.court_since, self._steps(cfg.court_list_days))
+        if cfg.sector_lists:
+            new_sector = rec.serious & ~(self.sector_until > step)
+            self._list(new_sector, rec.serious_false, self.sector_until, self.sector_wrong,
+                       self.sector_since, self._steps(cfg.sector_list_days))
+        self.last_record[rec.judgement_unmet | rec.serious] = step
+        self.last_prosocial[rec.prosocial] = step
+        if cfg.redlist:
+            window = self._steps(cfg.redlist_after_days)
+            clean = (((step - self.last_record) >= window) & ((step - self.last_prosocial) < window)
+                     & ~self.listed())
+            log.add(step, clean & ~self.redlisted, "redlisted")
+            self.redlisted = clean
+        if cfg.firm_listing:
+            firms = self.model.firms
+            firms.violations = firms.violations * self.model.decay_per_year + rec.firm_violations
+            hit = (firms.violations >= cfg.firm_list_threshold) & ~(firms.listed_until > step)
+            firms.listed_until[hit] = step + self._steps(cfg.firm_list_days)
+            firms.violations[hit] = 0.0
+
+    def _list(self, new, wrongful, until, wrong, since, term) -> None:
+        step, log = self.model.steps, self.model.events
+        until[new] = step + term
+        wrong[new] = wrongful[new]
+        since[new] = step
+        log.add(step, new & ~wrongful, "listed")
+        log.add(step, new & wrongful, "listed_wrongly")
+
+    def consequences(self, rec, cons: Consequences) -> None:
+        cfg, step, regs = self.config, self.model.steps, self.model.regulators
+        s = cfg.sanctions
+        court = self.court_until > step
+        sector = self.sector_until > step
+        courts_share = regs["courts"].config.shares_records
+        transport_share = regs["transport"].config.shares_records
+        joint = (court & courts_share) | (sector & transport_share)
+        travel = (court & courts_share) | sector
+        cons.income_loss += s.travel * travel + (s.luxury + s.schooling) * joint
+        if s.loans:
+            cons.loan_ban |= court | (sector & transport_share)
+        cons.published |= (court & regs["courts"].config.publishes_lists) | (
+            sector & regs["transport"].config.publishes_lists)
+        cons.sanctioned |= court | sector
+        cons.recorded_into_score |= (self.court_since == step) | (self.sector_since == step)
+        cons.reward += cfg.redlist_reward * self.redlisted
+        if cfg.firm_listing:
+            firms = self.model.firms
+            listed = firms.listed_until > step
+            cons.firm_listed |= listed
+            cons.firm_published |= listed & (regs["market"].config.publishes_lists
+                                             or regs["tax"].config.publishes_lists)
+            cons.firm_revenue_loss = np.maximum(cons.firm_revenue_loss, cfg.firm_sanction * listed)
+            cons.firm_sanction_risk = max(cons.firm_sanction_risk, cfg.firm_sanction)
+
+    def expire(self) -> None:
+        step = self.model.steps
+        for until, wrong, since, appeal, dept in (
+            (self.court_until, self.court_wrong, self.court_since, self.court_appeal, "courts"),
+            (self.sector_until, self.sector_wrong, self.sector_since, self.sector_appeal, "transport"),
+        ):
+            self._appeals(until, wrong, since, appeal, self.model.regulators[dept])
+            ended = (until >= 0) & (until <= step)
+            self._clear(ended, until, wrong, since, appeal, "delisted_expiry")
+
+    def _appeals(self, until, wrong, since, appeal, regulator) -> None:
+        """File new appeals, then decide the oldest eligible ones up to capacity."""
+        model, step = self.model, self.model.steps
+        behaviour = model.config.behaviour
+        c = model.citizens
+        u_file, u_win = self.rng.random(c.n), self.rng.random(c.n)
+        listed = until > step
+        means = 0.5 * c.income_rank + 0.25 * c.education
+        p_file = behaviour.appeal_propensity * means * np.where(wrong, 1.0, behaviour.rightful_appeal_share)
+        filing = listed & (appeal < 0) & (u_file < p_file)
+        appeal[filing] = step
+        model.events.add(step, filing, "appealed")
+        ready = np.flatnonzero(listed & (appeal >= 0) & (step - appeal >= regulator.delay_steps(
+            model.config.run.days_per_step)))
+        capacity = regulator.capacity(c.n)
+        if ready.size > capacity:
+            ready = ready[np.argsort(appeal[ready], kind="stable")[:capacity]]
+        regulator.appeal_queue = int(((appeal >= 0) & listed).sum()) - ready.size
+        rc = regulator.config
+        p_win = np.where(wrong[ready], rc.appeal_success_wrongful, rc.appeal_success_rightful)
+        won = np.zeros(c.n, bool)
+        won[ready[u_win[ready] < p_win]] = True
+        appeal[ready] = -1
+        self._clear(won, until, wrong, since, appeal, "delisted_appeal")
+
+    def _clear(self, who, until, wrong, since, appeal, event) -> None:
+        step, dps = self.model.steps, self.model.config.run.days_per_step
+        cleared_wrong = who & wrong
+        self.cleared_wrongful += int(cleared_wrong.sum())
+        self.cleared_wrongful_days += float((step - since[cleared_wrong]).sum()) * dps
+        self.model.events.add(step, who, event)
+        until[who] = -1
+        wrong[who] = False
+        since[who] = -1
+        appeal[who] = -1
+
+    def severity(self) -> dict[str, float]:
+        cfg, regs = self.config, self.model.regulators
+        s = cfg.sanctions
+        courts_share = regs["courts"].config.shares_records
+        transport_share = regs["transport"].config.shares_records
+        loans = LOAN_BAN_LOSS if s.loans else 0.0
+        court_loss = (loans + (s.travel + s.luxury + s.schooling) * courts_share) * cfg.court_list_days / 365
+        sector_loss = (s.travel + (s.luxury + s.schooling + loans) * transport_share) * cfg.sector_list_days / 365
+        infraction = self.model.config.behaviour.serious_share * sector_loss if cfg.sector_lists else 0.0
+        return {"default": severity(court_loss), "infraction": severity(infraction)}
+
+    def standing(self) -> np.ndarray:
+        return np.where(self.listed(), 0.0, 1.0)
+
+    def metrics(self) -> dict[str, float]:
+        step, dps = self.model.steps, self.model.config.run.days_per_step
+        listed = self.listed()
+        wrong = self.wrongly_listed()
+        n_listed = int(listed.sum())
+        wrong_since = np.where((self.court_until > step) & self.court_wrong, self.court_since,
+                               np.where((self.sector_until > step) & self.sector_wrong, self.sector_since, step))
+        return {
+            "share_listed": n_listed / listed.size,
+            "share_listed_innocent": float(wrong.sum()) / n_listed if n_listed else 0.0,
+            "wrongful_listings_active": float(wrong.sum()),
+            "mean_wrongful_days": float((step - wrong_since[wrong]).mean() * dps) if wrong.any() else 0.0,
+            "mean_days_to_clear_wrongful": (self.cleared_wrongful_days / self.cleared_wrongful
+                                            if self.cleared_wrongful else 0.0),
+            "share_redlisted": float(self.redlisted.mean()),
+            "appeals_pending": float(((self.court_appeal >= 0) | (self.sector_appeal >= 0)).sum()),
+        }
+
+    def citizen(self, i: int) -> dict:
+        step = self.model.steps
+        return {
+            "court_listed": bool(self.court_until[i] > step),
+            "court_listed_wrongly": bool(self.court_until[i] > step and self.court_wrong[i]),
+            "sector_listed": bool(self.sector_until[i] > step),
+            "redlisted": bool(self.redlisted[i]),
+            "appeal_pending": bool(self.court_appeal[i] >= 0 or self.sector_appeal[i] >= 0),
+        }
+

@@ -1,0 +1,128 @@
+"""Commercial opt-in score (Sesame-like), 350-950, rewards only.
+
+The rule in plain words. Citizens choose to opt in (see
+:func:`~simulation.rules.base.choose_opt_in`). For its users the platform computes a
+score between ``min_score`` and ``max_score`` (350-950, source 002) as a weighted mean
+of: repayment history in the transactions it sees, income rank, education, purchase
+categories ('diapers, not video games', 002, 004) and, if ``weight_friends`` > 0, the
+mean score of the user's opted-in contacts (002); recorded critical posts may lower
+it (``weight_speech``, the fear in 004). Users at or above ``reward_threshold`` get
+rewards (deposit-free bikes and power banks, cheaper rentals, 002); nobody is
+punished. A user's score is visible to contacts, who trust a high score more and a
+low one less (``lender_conditioning``). With friends' scores counted, users may cut
+ties to much lower-scored contacts and befriend people of similar score
+(``tie_pruning``): social sorting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..network import rewire
+from .base import Consequences, RuleSetBase, choose_opt_in, severity
+
+PRUNE_GAP = 0.2
+"""A contact is 'much lower-scored' below the user's own normalised score minus this."""
+
+
+class Commercial(RuleSetBase):
+    """Sesame-like opt-in score (see the module docstring)."""
+
+    kind = "commercial"
+
+    def __init__(self, config, model) -> None:
+        super().__init__(config, model)
+        n = model.citizens.n
+        self.opted = np.zeros(n, bool)
+        self.bad_repayments = np.zeros(n)
+        self.posts_seen = np.zeros(n)
+        self.norm = self._own_part()
+        self.scores = self._to_points(self.norm)
+
+    def _to_points(self, norm: np.ndarray) -> np.ndarray:
+        return self.config.min_score + (self.config.max_score - self.config.min_score) * norm
+
+    def _own_part(self) -> np.ndarray:
+        """Score from the user's own data, in [0, 1], before friends."""
+        cfg, c = self.config, self.model.citizens
+        parts = (cfg.weight_repayment * np.exp(-self.bad_repayments)
+                 + cfg.weight_income * c.income_rank + cfg.weight_education * c.education / 2.0
+                 + cfg.weight_purchases * c.consumption)
+        own_weight = cfg.weight_repayment + cfg.weight_income + cfg.weight_education + cfg.weight_purchases
+        return parts / own_weight if own_weight > 0 else np.full(c.n, 0.5)
+
+    def behave(self) -> None:
+        expects = self.norm >= self._threshold_norm()
+        self.opted = choose_opt_in(self.model, self.opted, expects, self.rng, "commercial")
+
+    def _threshold_norm(self) -> float:
+        cfg = self.config
+        return (cfg.reward_threshold - cfg.min_score) / (cfg.max_score - cfg.min_score)
+
+    def score(self, rec) -> None:
+        cfg, model = self.config, self.model
+        acts = model.last_acts
+        u_repay, u_post = self.rng.random(model.citizens.n), self.rng.random(model.citizens.n)
+        decay = model.decay_per_year
+        self.bad_repayments = self.bad_repayments * decay + (
+            self.opted & acts.cheated & (u_repay < cfg.platform_coverage))
+        self.posts_seen = self.posts_seen * decay + (self.opted & acts.speech & (u_post < cfg.platform_coverage))
+        own = self._own_part()
+        total = cfg.weight_repayment + cfg.weight_income + cfg.weight_education + cfg.weight_purchases
+        if cfg.weight_friends > 0:
+            ties = model.ties
+            members = self.opted.astype(float)
+            friends_sum = ties.neighbour_sum(self.norm, members)
+            friends_n = ties.neighbour_sum(members)
+            friends = np.where(friends_n > 0, friends_sum / np.maximum(friends_n, 1.0), own)
+            own = (own * total + cfg.weight_friends * friends) / (total + cfg.weight_friends)
+        own = own - cfg.weight_speech * (1.0 - np.exp(-self.posts_seen))
+        self.norm = np.clip(own, 0.0, 1.0)
+        self.scores = self._to_points(self.norm)
+
+    def consequences(self, rec, cons: Consequences) -> None:
+        cfg = self.config
+        rewarded = self.opted & (self.scores >= cfg.reward_threshold)
+        cons.reward += cfg.reward * rewarded
+        cons.visible_score = np.where(self.opted, self.norm, cons.visible_score)
+        cons.lender_conditioning = max(cons.lender_conditioning, cfg.lender_conditioning)
+        if cfg.weight_friends > 0 and cfg.tie_pruning > 0:
+            self._prune()
+
+    def _prune(self) -> None:
+        """Users cut ties to much lower-scored contacts and rewire to similar scores."""
+        model, ties = self.model, self.model.ties
+        u_cut = self.rng.random(ties.n_ties)
+        norm = np.where(self.opted, self.norm, 0.0)
+        su, sv = norm[ties.u], norm[ties.v]
+        u_prunes = self.opted[ties.u] & (sv < su - PRUNE_GAP)
+        v_prunes = self.opted[ties.v] & (su < sv - PRUNE_GAP)
+        cut = ties.active & (u_prunes | v_prunes) & (u_cut < self.config.tie_pruning)
+        keeper = np.where(u_prunes, ties.u, ties.v)
+        groups = np.where(self.opted, np.minimum((self.norm * 10).astype(np.int64), 9), -1)
+        rewire(ties, np.flatnonzero(cut), keeper[cut], groups, self.rng, model)
+
+    def severity(self) -> dict[str, float]:
+        cfg, stigma = self.config, self.model.config.behaviour.record_stigma
+        # losing the reward for about a year (the decay time of a bad record)
+        return {
+            "default": severity(stigma + cfg.reward * cfg.weight_repayment * cfg.platform_coverage),
+            "speech": severity(stigma + cfg.reward * cfg.weight_speech * cfg.platform_coverage)
+            if cfg.weight_speech > 0 else 0.0,
+        }
+
+    def watch_signal(self) -> np.ndarray:
+        return self.config.platform_coverage * self.opted
+
+    def standing(self) -> np.ndarray:
+        return np.where(self.opted, self.norm, np.nan)
+
+    def metrics(self) -> dict[str, float]:
+        return {
+            "opted_in_commercial": float(self.opted.mean()),
+            "mean_commercial_score": float(self.scores[self.opted].mean()) if self.opted.any() else 0.0,
+        }
+
+    def citizen(self, i: int) -> dict:
+        return {"commercial_opted_in": bool(self.opted[i]),
+                "commercial_score": float(self.scores[i]) if self.opted[i] else None}

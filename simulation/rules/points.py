@@ -1,0 +1,106 @@
+"""Rongcheng-style municipal points and grades.
+
+The rule in plain words. Everyone starts with ``base`` points (1000 in Rongcheng,
+source 002). Each recorded infraction deducts points (minor and serious infractions,
+unmet court judgements, and optionally critical posts); each recorded prosocial act
+(volunteering, donating) adds a bonus. The city sees only the records of departments
+that share them. Points below the base slowly recover. Points map to grades AAA, AA,
+A, B, C and D by thresholds; AAA and AA receive preferential treatment (a reward), C
+and D face extra requirements (a cost) (002). A record that enters the score also
+carries a felt stigma (``behaviour.record_stigma``), which is what makes a small
+deduction deter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Consequences, RuleSetBase, severity
+
+GRADES = ("AAA", "AA", "A", "B", "C", "D")
+LOW_GRADES = 4  # grades from C down are 'low'
+
+
+class Points(RuleSetBase):
+    """Municipal points with grades AAA..D (see the module docstring)."""
+
+    kind = "points"
+
+    def __init__(self, config, model) -> None:
+        super().__init__(config, model)
+        self.points = np.full(model.citizens.n, float(config.base))
+        self.grade = self._grades()
+        self.deducted = np.zeros(model.citizens.n, bool)
+
+    def _grades(self) -> np.ndarray:
+        thresholds = -np.asarray(self.config.grade_thresholds)
+        return np.searchsorted(thresholds, -self.points, side="right").astype(np.int8)
+
+    def feeds(self) -> tuple[str, ...]:
+        shared = self.model.regulators
+        return tuple(d for d in ("courts", "transport", "civil_affairs", "public_security")
+                     if shared[d].config.shares_records)
+
+    def score(self, rec) -> None:
+        cfg, model = self.config, self.model
+        seen = set(self.feeds())
+        minor = rec.minor & ("transport" in seen)
+        serious = rec.serious & ("transport" in seen)
+        unmet = rec.judgement_unmet & ("courts" in seen)
+        speech = rec.speech & ("public_security" in seen) & (cfg.speech_deduction > 0)
+        prosocial = rec.prosocial & ("civil_affairs" in seen)
+        self.deducted = minor | serious | unmet | speech
+        self.points -= (cfg.minor_deduction * minor + cfg.serious_deduction * serious
+                        + cfg.default_deduction * unmet + cfg.speech_deduction * speech)
+        self.points += cfg.prosocial_bonus * prosocial
+        below = self.points < cfg.base
+        step_recovery = cfg.recovery_per_year * model.config.run.days_per_step / 365.0
+        self.points[below] = np.minimum(cfg.base, self.points[below] + step_recovery)
+        np.clip(self.points, 0.0, cfg.max_points, out=self.points)
+        grade = self._grades()
+        changed = grade != self.grade
+        model.events.add(model.steps, changed, "grade_change", grade.astype(float))
+        self.grade = grade
+
+    def consequences(self, rec, cons: Consequences) -> None:
+        cfg = self.config
+        low = self.grade >= LOW_GRADES
+        cons.reward += cfg.reward_high * (self.grade <= 1)
+        cons.income_loss += cfg.cost_low * low
+        cons.sanctioned |= low
+        cons.recorded_into_score |= self.deducted
+
+    def _felt(self, deduction: float) -> float:
+        """Felt loss of one deduction: stigma plus the grade-dependent treatment it
+        risks for as long as the points take to recover (at most five years)."""
+        cfg = self.config
+        t = cfg.grade_thresholds
+        gap = (t[0] - t[-1]) / (len(t) - 1)
+        years = min(5.0, deduction / cfg.recovery_per_year) if cfg.recovery_per_year > 0 else 5.0
+        stigma = self.model.config.behaviour.record_stigma if deduction > 0 else 0.0
+        return stigma + (cfg.reward_high + cfg.cost_low) * min(1.0, deduction / gap) * years
+
+    def severity(self) -> dict[str, float]:
+        cfg, seen = self.config, set(self.feeds())
+        minor = (1 - self.model.config.behaviour.serious_share) * cfg.minor_deduction + \
+            self.model.config.behaviour.serious_share * cfg.serious_deduction
+        return {
+            "infraction": severity(self._felt(minor)) if "transport" in seen else 0.0,
+            "default": severity(self._felt(cfg.default_deduction)) if "courts" in seen else 0.0,
+            "speech": severity(self._felt(cfg.speech_deduction)) if "public_security" in seen else 0.0,
+            "prosocial": severity(self._felt(cfg.prosocial_bonus)) if "civil_affairs" in seen else 0.0,
+        }
+
+    def standing(self) -> np.ndarray:
+        low, high = self.config.grade_thresholds[-1], self.config.max_points
+        return np.clip((self.points - low) / max(high - low, 1e-9), 0.0, 1.0)
+
+    def metrics(self) -> dict[str, float]:
+        return {
+            "share_low_grade": float((self.grade >= LOW_GRADES).mean()),
+            "share_high_grade": float((self.grade <= 1).mean()),
+            "mean_points": float(self.points.mean()),
+        }
+
+    def citizen(self, i: int) -> dict:
+        return {"points": float(self.points[i]), "grade": GRADES[self.grade[i]]}

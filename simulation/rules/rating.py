@@ -1,0 +1,68 @@
+"""Opt-in government rating (Honest-Shanghai-like): very good, good or bad; rewards only.
+
+The rule in plain words. Citizens choose to opt in (see
+:func:`~simulation.rules.base.choose_opt_in`). A user is rated from the government
+records that departments share: no recent record rates 'very good', up to
+``good_max_records`` recent records (time-discounted over ``window_days``) rate
+'good', more, or being on a blacklist, rates 'bad' (three ratings from government
+data, source 002). Only 'very good' is rewarded; nobody is punished (002).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Consequences, RuleSetBase, choose_opt_in, severity
+
+LEVELS = ("bad", "good", "very good")
+
+
+class Rating(RuleSetBase):
+    """Opt-in three-level government rating (see the module docstring)."""
+
+    kind = "rating"
+
+    def __init__(self, config, model) -> None:
+        super().__init__(config, model)
+        n = model.citizens.n
+        self.opted = np.zeros(n, bool)
+        self.records = np.zeros(n)
+        self.level = np.full(n, 2, np.int8)
+
+    def feeds(self) -> tuple[str, ...]:
+        regs = self.model.regulators
+        return tuple(d for d in ("courts", "transport") if regs[d].config.shares_records)
+
+    def behave(self) -> None:
+        self.opted = choose_opt_in(self.model, self.opted, self.level == 2, self.rng, "rating")
+
+    def score(self, rec) -> None:
+        model, cfg = self.model, self.config
+        seen = set(self.feeds())
+        new = ((rec.minor | rec.serious) & ("transport" in seen)).astype(float) + \
+            (rec.judgement_unmet & ("courts" in seen))
+        decay = float(np.exp(-model.config.run.days_per_step / cfg.window_days))
+        self.records = self.records * decay + new
+        level = np.where(self.records < 0.5, 2, np.where(self.records <= cfg.good_max_records, 1, 0))
+        listed = model.listed()
+        self.level = np.where(listed, 0, level).astype(np.int8)
+
+    def consequences(self, rec, cons: Consequences) -> None:
+        cons.reward += self.config.reward * (self.opted & (self.level == 2))
+
+    def severity(self) -> dict[str, float]:
+        cfg, seen = self.config, set(self.feeds())
+        loss = self.model.config.behaviour.record_stigma + cfg.reward * cfg.window_days / 365
+        return {"infraction": severity(loss) if "transport" in seen else 0.0,
+                "default": severity(loss) if "courts" in seen else 0.0}
+
+    def standing(self) -> np.ndarray:
+        return np.where(self.opted, self.level / 2.0, np.nan)
+
+    def metrics(self) -> dict[str, float]:
+        return {"opted_in_rating": float(self.opted.mean()),
+                "share_rated_bad": float((self.opted & (self.level == 0)).mean())}
+
+    def citizen(self, i: int) -> dict:
+        return {"rating_opted_in": bool(self.opted[i]),
+                "rating": LEVELS[self.level[i]] if self.opted[i] else None}
