@@ -48,6 +48,12 @@ class EventLog:
                        for k in hit)
         return out
 
+    def who(self, event: str) -> np.ndarray:
+        """Citizens with at least one event of this kind, sorted."""
+        code = CODE[event]
+        found = [c[1][c[2] == code] for c in self._chunks]
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, np.int32)
+
     def count(self, event: str) -> int:
         """How many events of this kind were logged."""
         return int(sum((c[2] == CODE[event]).sum() for c in self._chunks))

@@ -16,6 +16,7 @@ from .network import assortativity
 if TYPE_CHECKING:
     from .behaviour import Acts
     from .model import ReputationModel
+    from .recording import Records
 
 METRICS: dict[str, str] = {
     "trust_generalized": "Mean trust in contacts and strangers [0-1].",
@@ -59,6 +60,7 @@ METRICS: dict[str, str] = {
     "substandard_share": "Share of purchases that were substandard or counterfeit [0-1].",
     "firm_quality_mean": "Mean firm quality [0-1].",
     "firms_listed_share": "Share of firms on a blacklist [0-1].",
+    "firm_violations_recorded": "Violations recorded against firms this step (spot checks and tax) [records].",
 }
 
 CONFUSION_GROUPS = ("all", "urban", "rural", "income_low", "income_mid", "income_high",
@@ -107,8 +109,8 @@ def confusion(model: "ReputationModel") -> dict[str, float]:
     return out
 
 
-def compute(model: "ReputationModel", acts: "Acts | None") -> dict[str, float]:
-    """All metrics of the current state (``acts`` is None before the first step)."""
+def compute(model: "ReputationModel", acts: "Acts | None", rec: "Records | None") -> dict[str, float]:
+    """All metrics of the current state (``acts`` and ``rec`` are None before the first step)."""
     c, f, ties, cons = model.citizens, model.firms, model.ties, model.cons
     g = model.groups
     out = dict.fromkeys(METRICS, 0.0)
@@ -145,6 +147,8 @@ def compute(model: "ReputationModel", acts: "Acts | None") -> dict[str, float]:
             "speech_rate": float(acts.speech.mean()),
             "substandard_share": float(acts.substandard.sum()) / bought if bought else 0.0,
         })
+    if rec is not None:
+        out["firm_violations_recorded"] = float(rec.firm_violations.sum())
     degree = ties.degree()
     out["isolated_share"] = float((degree == 0).mean())
     active = ties.active

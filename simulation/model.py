@@ -114,7 +114,7 @@ class ReputationModel(mesa.Model):
         self.last_acts: Acts | None = None
         self._interventions = sorted(cfg.interventions, key=lambda iv: iv.step)
         self._configure()
-        self._metrics = metrics.compute(self, None)
+        self._metrics = metrics.compute(self, None, None)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_report, name)
                              for name in (*metrics.METRICS, *metrics.CONFUSION_COLUMNS)}
@@ -171,7 +171,7 @@ class ReputationModel(mesa.Model):
         for rule in self.active:
             rule.expire()
         self._adapt(rec, cons)
-        self._metrics = metrics.compute(self, acts)
+        self._metrics = metrics.compute(self, acts, rec)
         self.datacollector.collect(self)
         if self.steps >= self.config.run.steps:
             self.running = False

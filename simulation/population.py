@@ -18,6 +18,12 @@ NEVER = np.iinfo(np.int32).min // 2
 """Step stamp meaning 'has never happened' (far in the past, no overflow on subtraction)."""
 
 
+CONSUMPTION_BY_AGE = np.array([0.4, 0.6, 0.55])
+"""Mean share of 'responsible' purchase categories (household goods rather than games)
+of young, middle-aged and older citizens: assumption after the seeds' example of
+diapers versus video games (002, 004)."""
+
+
 def _beta(rng: np.random.Generator, mean: float, concentration: float, size: int) -> np.ndarray:
     """Beta draws with a given mean and concentration; degenerate means give constants."""
     if mean <= 0.0 or mean >= 1.0:
@@ -76,7 +82,7 @@ def make_citizens(cfg: PopulationConfig, rng: np.random.Generator) -> Citizens:
     income_tercile = np.minimum((income_rank * 3).astype(np.int8), 2)
     honesty = _beta(rng, cfg.honesty_mean, cfg.honesty_concentration, n)
     speech = _beta(rng, cfg.speech_mean, cfg.speech_concentration, n)
-    consumption = rng.beta(4.0, 4.0, n)
+    consumption = rng.beta(8.0 * CONSUMPTION_BY_AGE[age_group], 8.0 * (1.0 - CONSUMPTION_BY_AGE[age_group]))
     wealth = base_income * cfg.initial_wealth_days * rng.lognormal(0.0, 0.5, n)
     trust_gen = np.full(n, cfg.initial_trust_generalized)
     return Citizens(

@@ -98,7 +98,7 @@ def observe(model: "ReputationModel", acts: Acts) -> Records:
         judgement_unmet=unmet, judgement_unmet_wrongful=unmet_wrongful, prosocial=prosocial,
         speech=speech, speech_false=speech_false,
         firm_violations=market_hits.astype(float) + tax_seen,
-        shared={name: r.config.shares_records for name, r in regs.items()},
+        shared={name: getattr(r.config, "shares_records", False) for name, r in regs.items()},
     )
 
 

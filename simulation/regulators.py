@@ -13,7 +13,6 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from .scenario import Department
 
 DOMAINS = ("courts", "transport", "market", "tax", "civil_affairs", "public_security")
 
@@ -26,7 +25,7 @@ def per_step(rate_per_year: float, days_per_step: int) -> float:
 class Regulator(mesa.Agent):
     """One department; ``counts`` holds what it did in the last step."""
 
-    def __init__(self, model: mesa.Model, name: str, config: Department) -> None:
+    def __init__(self, model: mesa.Model, name: str, config) -> None:
         super().__init__(model)
         self.name = name
         self.config = config
@@ -50,9 +49,11 @@ class Regulator(mesa.Agent):
         """Whether each met judgement is recorded as met (False = Liu Hu's case)."""
         return error_u >= self.config.failure_to_record_rate
 
-    def capacity(self, n_citizens: int) -> int:
-        """Appeals decided per step."""
-        return int(round(self.config.appeal_capacity_per_10k * n_citizens / 10_000))
+    def capacity(self, n_citizens: int, u: float) -> int:
+        """Appeals decided this step: the expected number, rounded up or down at random
+        (``u`` uniform) so that small populations keep their share of capacity."""
+        expected = self.config.appeal_capacity_per_10k * n_citizens / 10_000
+        return int(expected) + int(u < expected - int(expected))
 
     def delay_steps(self, days_per_step: int) -> int:
         return int(np.ceil(self.config.appeal_delay_days / days_per_step))

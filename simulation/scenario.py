@@ -13,7 +13,7 @@ parameter means.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,11 +21,38 @@ Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
-    """Base for every scenario section: unknown keys fail, values cannot change mid-run."""
+    """Base for every scenario section: unknown keys fail, values cannot change mid-run.
+
+    A section given in part keeps the rest of its default: ``regulators: {courts:
+    {publishes_lists: true}}`` changes only that value of the courts' own defaults.
+    """
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_from_default(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, info in cls.model_fields.items():
+            default, given = info.default, out.get(name)
+            if isinstance(default, BaseModel) and isinstance(given, dict):
+                base = default.model_dump()
+                if given.get("kind", base.get("kind")) == base.get("kind"):
+                    out[name] = _merge(base, given)
+        return out
+
+
+def _merge(base: dict, given: dict) -> dict:
+    """``base`` updated by ``given``, nested dictionaries merged."""
+    out = dict(base)
+    for key, value in given.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) \
+            else value
+    return out
 
 
 # --------------------------------------------------------------------------- population
@@ -260,40 +287,64 @@ class BehaviourConfig(_Strict):
 # --------------------------------------------------------------------------- regulators
 
 
-class Department(_Strict):
-    """One government department: what it sees, how well, and what it does with it."""
+class _Observer(_Strict):
+    """What every department shares: how much it sees and how it errs."""
 
     coverage: Share = 0.3
     """Chance that an act in this department's domain is detected [0-1]. Default 0.3
     (assumption; 176-200 million cameras around 2018, 002, 004)."""
     false_positive_rate: float = Field(0.002, ge=0.0, le=1.0)
-    """Chance per citizen per year that an act is recorded against someone who did not
+    """Chance per subject per year that an act is recorded against someone who did not
     commit it (wrong person, wrong data) [per year]. Default 0.002 (assumption; the
     errors described in 002 and 003)."""
-    failure_to_record_rate: Share = 0.02
-    """Chance that compliance (a fulfilled judgement) is not recorded, leaving the
-    citizen listed [0-1]. Default 0.02 (assumption; Liu Hu's case, 002)."""
     false_negative_rate: Share = 0.1
     """Chance that a detected act is not recorded [0-1]. Default 0.1 (assumption)."""
+
+
+class FirmRegulator(_Observer):
+    """A department that inspects firms (market regulation, tax). Each step it checks
+    one sale of each firm (market) or its tax payment (tax); its recorded violations
+    feed the firm blacklist."""
+
+    publishes_lists: bool = False
+    """Whether listed firms are published, so that buyers avoid them. Default false."""
+
+
+class Department(_Observer):
+    """A department that records citizens' acts."""
+
     shares_records: bool = False
     """Whether this department passes its records to other departments and scoring
     systems (joint punishment needs it). Default false: departments are reluctant to
     share (002)."""
+
+
+class ListingDepartment(Department):
+    """A department that keeps a list of citizens, with publication and appeals."""
+
     publishes_lists: bool = False
-    """Whether lists built from this department's records are published with names
-    (naming and shaming, 002). Default false."""
+    """Whether its list is published with names (naming and shaming, 002). Default
+    false."""
     appeal_capacity_per_10k: float = Field(5.0, ge=0.0, le=10_000.0)
-    """Appeals this department decides per step per 10,000 citizens [appeals]. Default
-    5 (assumption)."""
+    """Appeals it decides per step per 10,000 citizens [appeals]. Default 5
+    (assumption)."""
     appeal_delay_days: float = Field(60.0, ge=0.0, le=3650.0)
     """Minimum time from filing an appeal to its decision [days]. Default 60
     (assumption; Liu Hu's removal took two years, 002)."""
     appeal_success_wrongful: Share = 0.9
-    """Chance a decided appeal against a wrongful record succeeds [0-1]. Default 0.9
+    """Chance a decided appeal against a wrongful listing succeeds [0-1]. Default 0.9
     (assumption)."""
     appeal_success_rightful: Share = 0.05
-    """Chance a decided appeal against a rightful record succeeds [0-1]. Default 0.05
+    """Chance a decided appeal against a rightful listing succeeds [0-1]. Default 0.05
     (assumption)."""
+
+
+class Court(ListingDepartment):
+    """The courts: judgements, compliance with them, and the court blacklist."""
+
+    failure_to_record_rate: Share = 0.02
+    """Chance that compliance (a fulfilled judgement) is not recorded, leaving the
+    citizen listed [0-1]. Default 0.02 (assumption; Liu Hu's case, 002)."""
 
 
 class RegulatorsConfig(_Strict):
@@ -301,16 +352,16 @@ class RegulatorsConfig(_Strict):
     transport (traffic-type and serious infractions), market (substandard goods), tax
     (firms' tax), civil_affairs (prosocial acts), public_security (critical speech)."""
 
-    courts: Department = Department(coverage=0.1, shares_records=True)
+    courts: Court = Court(coverage=0.1, shares_records=True)
     """Courts: record defaults on obligations and keep the List of Untrustworthy Persons
     (002). Coverage 0.1 (assumption: most broken private deals never reach a court;
     with the other defaults about 1-3% of citizens end up listed, near the 13 million
     of 2019, 002)."""
-    transport: Department = Department()
+    transport: ListingDepartment = ListingDepartment()
     """Transport and traffic police: minor infractions and sector lists (002)."""
-    market: Department = Department()
+    market: FirmRegulator = FirmRegulator()
     """Market regulation: substandard and counterfeit goods sold by firms (002, 003)."""
-    tax: Department = Department()
+    tax: FirmRegulator = FirmRegulator()
     """Tax administration: firms' unpaid taxes (002)."""
     civil_affairs: Department = Department(false_positive_rate=0.0)
     """Civil affairs: records prosocial acts (volunteering, donating) for bonuses (002)."""

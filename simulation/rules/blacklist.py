@@ -144,7 +144,7 @@ class Blacklist(RuleSetBase):
         model.events.add(step, filing, "appealed")
         ready = np.flatnonzero(listed & (appeal >= 0) & (step - appeal >= regulator.delay_steps(
             model.config.run.days_per_step)))
-        capacity = regulator.capacity(c.n)
+        capacity = regulator.capacity(c.n, self.rng.random())
         if ready.size > capacity:
             ready = ready[np.argsort(appeal[ready], kind="stable")[:capacity]]
         regulator.appeal_queue = int(((appeal >= 0) & listed).sum()) - ready.size

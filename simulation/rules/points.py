@@ -34,7 +34,7 @@ class Points(RuleSetBase):
 
     def _grades(self) -> np.ndarray:
         thresholds = -np.asarray(self.config.grade_thresholds)
-        return np.searchsorted(thresholds, -self.points, side="right").astype(np.int8)
+        return np.searchsorted(thresholds, -self.points, side="left").astype(np.int8)
 
     def feeds(self) -> tuple[str, ...]:
         shared = self.model.regulators
