@@ -185,22 +185,20 @@ def format_validation_error(exc: ValidationError, cls: type[BaseModel]) -> str:
 
 def _model_at(cls: type[BaseModel], loc) -> type[BaseModel] | None:
     """The model class at a pydantic error location, for 'did you mean' hints."""
-    from .scenario import Scenario
+    from .scenario import Intervention, Scenario
 
     model: Any = cls
     for part in loc:
-        if model is None:
-            return None
         if isinstance(part, int):
             continue
         if part in ("small_world", "homophilous", "edge_list"):
             model = _child_model(Scenario, "network", {"kind": part})
-            continue
-        if part in ("none", "blacklist", "points", "commercial", "rating"):
+        elif part in ("none", "blacklist", "points", "commercial", "rating"):
             model = _rule_class(part)
-            continue
-        if part not in getattr(model, "model_fields", {}):
+        elif model is Scenario and part == "interventions":
+            model = Intervention
+        elif model is not None and part in model.model_fields:
+            model = _child_model(model, part, None)
+        else:
             return None
-        model = _child_model(model, part, None)
     return model
-
