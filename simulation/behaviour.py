@@ -36,14 +36,14 @@ class Acts:
     tax_evasion: np.ndarray      # firms
 
 
-def deterrence(model: "ReputationModel", behaviour: str) -> np.ndarray:
+def deterrence(model: ReputationModel, behaviour: str) -> np.ndarray:
     """Per-citizen share by which perceived sanctions cut a behaviour's probability."""
     b = model.config.behaviour
     strength = b.chilling_strength if behaviour == "speech" else b.deterrence_strength
     return np.minimum(1.0, strength * model.citizens.watched * model.severity.get(behaviour, 0.0))
 
 
-def act(model: "ReputationModel") -> Acts:
+def act(model: ReputationModel) -> Acts:
     """Run the behaviour phases: purchases, transactions, infractions, prosocial acts,
     critical speech, firms' taxes."""
     bought, substandard, firm_of = purchases(model)
@@ -55,7 +55,7 @@ def act(model: "ReputationModel") -> Acts:
                 tax_evasion=model.streams["firms"].random(model.firms.n) >= model.firms.tax_compliance)
 
 
-def purchases(model: "ReputationModel"):
+def purchases(model: ReputationModel):
     """Citizens buy from firms chosen by public reputation; some goods are substandard."""
     c, f, b = model.citizens, model.firms, model.config.behaviour
     rng = model.streams["purchases"]
@@ -78,7 +78,7 @@ def purchases(model: "ReputationModel"):
     return bought, substandard, firm_of
 
 
-def transactions(model: "ReputationModel"):
+def transactions(model: ReputationModel):
     """Trust game on ties: the trustor lends a stake if trusting enough; the trustee
     repays with a return or cheats. Sanctions deter cheating; loan bans, published
     lists and visible scores change whom people trust."""
@@ -118,7 +118,7 @@ def transactions(model: "ReputationModel"):
     return int(trusted.sum()), int(kept.sum()), cheated, n_cheat > 0
 
 
-def infractions(model: "ReputationModel"):
+def infractions(model: ReputationModel):
     """Minor (traffic-type) infractions, more likely the less honest, less likely the
     more a citizen feels watched and the harsher the sanction; a share are serious."""
     c, b = model.citizens, model.config.behaviour
@@ -133,7 +133,7 @@ def infractions(model: "ReputationModel"):
     return infraction, serious
 
 
-def prosocial(model: "ReputationModel") -> np.ndarray:
+def prosocial(model: ReputationModel) -> np.ndarray:
     """Volunteering and donating: more likely the more honest, and more likely when a
     bonus rewards it."""
     c, b = model.citizens, model.config.behaviour
@@ -143,7 +143,7 @@ def prosocial(model: "ReputationModel") -> np.ndarray:
     return u < -np.expm1(-rate * model.config.run.days_per_step / 365.0)
 
 
-def speech(model: "ReputationModel") -> np.ndarray:
+def speech(model: ReputationModel) -> np.ndarray:
     """Critical posts: by inclination, silenced by perceived penalties (chilling)."""
     c, b = model.citizens, model.config.behaviour
     u = model.streams["speech"].random(c.n)

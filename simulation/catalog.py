@@ -39,6 +39,8 @@ def read_yaml(path: Path) -> Any:
         raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: nested too deeply to be a scenario file.") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read: {exc.strerror}.") from None
 
@@ -72,4 +74,4 @@ def _resolve_relative_paths(data: dict, folder: Path) -> None:
     if isinstance(network, dict) and isinstance(network.get("path"), str):
         p = Path(network["path"])
         if not p.is_absolute():
-            network["path"] = str(folder / p)
+            network["path"] = str((folder / p).resolve())

@@ -224,11 +224,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = {path: parse_value(value) for path, value in args.overrides}
     if args.steps is not None:
         overrides["run.steps"] = args.steps
-    scenario = apply_overrides(_guarded_load(args.scenario), overrides)
+    scenario = apply_overrides(load_scenario(args.scenario), overrides)
     label = args.scenario
     model = ReputationModel(scenario, rng=args.seed)
-    # The scenario as used, taken before the run: interventions replace model.config.
-    used = model.config.model_dump(mode="json")
+    used = model.initial_config.model_dump(mode="json")
     total = model.config.run.steps
 
     print(f"scenario  {label}: {model.config.title}")
@@ -288,7 +287,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for name in args.files:
         try:
-            scenario = _guarded_load(name)
+            scenario = load_scenario(name)
         except ScenarioError as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = EXIT_USAGE
@@ -360,14 +359,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _guarded_load(spec: str) -> Scenario:
-    """``load_scenario`` that also turns a pathologically nested file into a ScenarioError."""
-    try:
-        return load_scenario(spec)
-    except RecursionError:
-        raise ScenarioError(f"{spec}: nested too deeply to be a scenario file.") from None
 
 
 def _short(label: str) -> str:

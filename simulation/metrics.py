@@ -27,10 +27,12 @@ METRICS: dict[str, str] = {
     "gini_income": "Gini coefficient of income after sanctions [0-1].",
     "wealth_ratio_urban_rural": "Mean urban wealth over mean rural wealth [ratio].",
     "share_listed": "Share of citizens on any blacklist [0-1].",
-    "share_listed_innocent": "Share of the listed whose listing rests on a false record or unrecorded compliance [0-1].",
+    "share_listed_innocent": ("Share of the listed whose listing rests on a false record or on unrecorded "
+                              "compliance [0-1]."),
     "wrongful_listings_active": "Number of wrongful listings in force [citizens].",
     "mean_wrongful_days": "Mean age of the wrongful listings in force [days].",
-    "mean_days_to_clear_wrongful": "Mean time wrongful listings lasted before appeal or expiry removed them, so far [days].",
+    "mean_days_to_clear_wrongful": ("Mean time wrongful listings lasted before appeal or expiry removed them, "
+                                    "so far [days]."),
     "share_sanctioned": "Share of citizens listed or low-graded [0-1].",
     "share_redlisted": "Share of citizens on a redlist [0-1].",
     "appeals_pending": "Appeals filed and not yet decided [appeals].",
@@ -83,7 +85,7 @@ def _mean(x: np.ndarray, mask: np.ndarray) -> float:
     return float(x[mask].mean()) if mask.any() else 0.0
 
 
-def group_codes(model: "ReputationModel") -> dict[str, np.ndarray]:
+def group_codes(model: ReputationModel) -> dict[str, np.ndarray]:
     """Membership masks of the confusion-matrix groups."""
     c = model.citizens
     return {
@@ -94,7 +96,7 @@ def group_codes(model: "ReputationModel") -> dict[str, np.ndarray]:
     }
 
 
-def confusion(model: "ReputationModel") -> dict[str, float]:
+def confusion(model: ReputationModel) -> dict[str, float]:
     """Sanctioned (listed or low grade) against truly offending within the truth window."""
     c, run = model.citizens, model.config.run
     window = run.truth_window_days / run.days_per_step
@@ -109,7 +111,7 @@ def confusion(model: "ReputationModel") -> dict[str, float]:
     return out
 
 
-def compute(model: "ReputationModel", acts: "Acts | None", rec: "Records | None") -> dict[str, float]:
+def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> dict[str, float]:
     """All metrics of the current state (``acts`` and ``rec`` are None before the first step)."""
     c, f, ties, cons = model.citizens, model.firms, model.ties, model.cons
     g = model.groups

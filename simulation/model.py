@@ -44,7 +44,7 @@ BYTES_PER_TIE = 60
 """Estimated memory per tie including a step's temporaries [bytes]."""
 
 
-def _report(name: str, model: "ReputationModel") -> float:
+def _report(name: str, model: ReputationModel) -> float:
     return model._metrics[name]
 
 
@@ -55,8 +55,8 @@ def resolve_seed(rng: Any) -> int:
     if isinstance(rng, (bool, np.bool_)):
         raise ScenarioError(f"rng must be an integer seed, got {rng!r}.")
     if isinstance(rng, (int, np.integer)):
-        if rng < 0:
-            raise ScenarioError(f"rng must be a non-negative integer seed, got {rng}.")
+        if not 0 <= rng < 2**63:
+            raise ScenarioError(f"rng must be an integer seed from 0 to 2**63 - 1, got {rng}.")
         return int(rng)
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(2**63))
@@ -91,7 +91,9 @@ class ReputationModel(mesa.Model):
         **overrides: scenario values by dotted path, e.g.
             ``**{"population.n_citizens": 5000}``, the form ``mesa.batch_run`` passes.
 
-    The validated scenario is ``self.config`` (Mesa owns ``self.scenario``).
+    The validated scenario in force is ``self.config`` (Mesa owns ``self.scenario``);
+    interventions replace it during a run, and ``self.initial_config`` keeps the
+    scenario as the run started (re-running it with ``self.seed`` repeats the run).
     """
 
     def __init__(self, scenario: str | Path | Scenario = "baseline", rng: Any = None,
@@ -100,6 +102,7 @@ class ReputationModel(mesa.Model):
         super().__init__(rng=seed)
         self.seed = seed
         self.config: Scenario = apply_overrides(load_scenario(scenario), overrides)
+        self.initial_config: Scenario = self.config
         check_memory(self.config)
         self.streams = make_streams(seed)
         cfg = self.config

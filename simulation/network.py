@@ -50,7 +50,7 @@ class Ties:
         g = nx.Graph()
         g.add_nodes_from(range(self.n))
         a = self.active
-        g.add_edges_from(zip(self.u[a].tolist(), self.v[a].tolist()))
+        g.add_edges_from(zip(self.u[a].tolist(), self.v[a].tolist(), strict=True))
         return g
 
 

@@ -48,7 +48,7 @@ class Records:
         return self.minor_false | self.serious_false | self.judgement_unmet_wrongful | self.speech_false
 
 
-def observe(model: "ReputationModel", acts: Acts) -> Records:
+def observe(model: ReputationModel, acts: Acts) -> Records:
     """Departments detect and record this step's acts, with their errors."""
     c, regs, step = model.citizens, model.regulators, model.steps
     n, dps = c.n, model.config.run.days_per_step
@@ -102,7 +102,7 @@ def observe(model: "ReputationModel", acts: Acts) -> Records:
     )
 
 
-def _grace_days(model: "ReputationModel") -> int:
+def _grace_days(model: ReputationModel) -> int:
     """Days to meet a judgement: the blacklist's grace period, or its default without one."""
     rule = model.config.rule("blacklist")
     return rule.grace_days if rule is not None else BlacklistRules.model_fields["grace_days"].default

@@ -13,7 +13,6 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-
 DOMAINS = ("courts", "transport", "market", "tax", "civil_affairs", "public_security")
 
 

@@ -241,9 +241,9 @@ class BehaviourConfig(_Strict):
     approval_learning: Share = 0.05
     """Share of the gap to the experienced approval closed each step [0-1]. Default
     0.05 (assumption)."""
-    record_stigma: float = Field(0.02, ge=0.0, le=1.0)
+    record_stigma: float = Field(0.1, ge=0.0, le=1.0)
     """Felt cost of any record that enters a score or grade, beyond its material
-    consequences [share of a year's income]. Default 0.02 (assumption; Rongcheng
+    consequences [share of a year's income]. Default 0.1 (assumption; Rongcheng
     residents value their grade, 002)."""
     published_distrust: Share = 0.5
     """How much less contacts trust someone they see on a published list [0-1].
@@ -470,9 +470,9 @@ class PointsRules(_Strict):
     (assumption; 002)."""
 
     @model_validator(mode="after")
-    def _thresholds_ordered(self) -> "PointsRules":
+    def _thresholds_ordered(self) -> PointsRules:
         t = self.grade_thresholds
-        if any(a <= b for a, b in zip(t, t[1:])):
+        if any(a <= b for a, b in zip(t, t[1:], strict=False)):
             raise ValueError(
                 "grade_thresholds must be strictly decreasing (AAA > AA > A > B > C), "
                 f"got {list(t)}"
@@ -522,7 +522,7 @@ class CommercialRules(_Strict):
     (the pariah fear, 004)."""
 
     @model_validator(mode="after")
-    def _range_ordered(self) -> "CommercialRules":
+    def _range_ordered(self) -> CommercialRules:
         if not self.min_score < self.reward_threshold <= self.max_score:
             raise ValueError(
                 "need min_score < reward_threshold <= max_score, got "
@@ -635,7 +635,7 @@ class Scenario(_Strict):
     run: RunConfig = RunConfig()
 
     @model_validator(mode="after")
-    def _check(self) -> "Scenario":
+    def _check(self) -> Scenario:
         for name, shares in (("population.education_shares", self.population.education_shares),
                              ("population.age_shares", self.population.age_shares)):
             if abs(sum(shares) - 1.0) > 1e-6:

@@ -21,4 +21,4 @@ STREAMS = (
 def make_streams(seed: int) -> dict[str, np.random.Generator]:
     """One generator per name in ``STREAMS``, spawned from ``SeedSequence(seed)``."""
     children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)}

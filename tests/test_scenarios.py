@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from pydantic import BaseModel
 
 from simulation import ReputationModel, load_scenario, scenario_names
 from simulation.catalog import read_yaml, scenario_dir

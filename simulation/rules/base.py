@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..model import ReputationModel
     from ..recording import Records
 
-SEVERITY_SCALE = 0.05
+SEVERITY_SCALE = 0.25
 """Felt loss (share of a year's income) at which a sanction feels 63% as severe as the
 worst; severity = 1 - exp(-loss / SEVERITY_SCALE). A modelling assumption."""
 
@@ -64,7 +64,7 @@ class RuleSetBase:
 
     kind: ClassVar[str]
 
-    def __init__(self, config, model: "ReputationModel") -> None:
+    def __init__(self, config, model: ReputationModel) -> None:
         self.config = config
         self.model = model
         self.rng = model.streams[f"rule_{self.kind}"] if self.kind != "none" else None
@@ -76,10 +76,10 @@ class RuleSetBase:
     def behave(self) -> None:
         """Citizens' choices that concern this rule set (opting in or out)."""
 
-    def score(self, rec: "Records") -> None:
+    def score(self, rec: Records) -> None:
         """Update scores, grades and lists from this step's records."""
 
-    def consequences(self, rec: "Records", cons: Consequences) -> None:
+    def consequences(self, rec: Records, cons: Consequences) -> None:
         """Add this rule set's sanctions, rewards and visibility to ``cons``."""
 
     def expire(self) -> None:
@@ -113,7 +113,7 @@ class RuleSetBase:
         return {}
 
 
-def choose_opt_in(model: "ReputationModel", opted: np.ndarray, expects_reward: np.ndarray,
+def choose_opt_in(model: ReputationModel, opted: np.ndarray, expects_reward: np.ndarray,
                   rng: np.random.Generator, label: str) -> np.ndarray:
     """Opting in and out of an opt-in scheme: citizens join at ``opt_in_per_year``,
     four times faster when they expect a reward they can use where they live;

@@ -11,7 +11,10 @@ rewards (deposit-free bikes and power banks, cheaper rentals, 002); nobody is
 punished. A user's score is visible to contacts, who trust a high score more and a
 low one less (``lender_conditioning``). With friends' scores counted, users may cut
 ties to much lower-scored contacts and befriend people of similar score
-(``tie_pruning``): social sorting.
+(``tie_pruning``): social sorting. The platform is not felt as surveillance (users see
+the score as a service and often do not know how it is computed, 000, 002): it adds
+nothing to the perceived watch, so its records deter only where a government rule set
+already makes citizens feel watched.
 """
 
 from __future__ import annotations
@@ -110,9 +113,6 @@ class Commercial(RuleSetBase):
             "speech": severity(stigma + cfg.reward * cfg.weight_speech * cfg.platform_coverage)
             if cfg.weight_speech > 0 else 0.0,
         }
-
-    def watch_signal(self) -> np.ndarray:
-        return self.config.platform_coverage * self.opted
 
     def standing(self) -> np.ndarray:
         return np.where(self.opted, self.norm, np.nan)
