@@ -56,7 +56,8 @@ def act(model: ReputationModel) -> Acts:
 
 
 def purchases(model: ReputationModel):
-    """Citizens buy from firms chosen by public reputation; some goods are substandard."""
+    """Citizens who trust firms buy more often; they choose firms by public reputation
+    (avoiding firms on a published list); some goods are substandard."""
     c, f, b = model.citizens, model.firms, model.config.behaviour
     rng = model.streams["purchases"]
     u_buy, u_firm, u_bad = rng.random(c.n), rng.random(c.n), rng.random(c.n)
@@ -65,7 +66,8 @@ def purchases(model: ReputationModel):
     weight = np.exp(b.firm_choice_sensitivity * (seen - seen.max()))
     cdf = np.cumsum(weight)
     firm_of = np.minimum(np.searchsorted(cdf, u_firm * cdf[-1], side="right"), f.n - 1)
-    bought = u_buy < per_step(b.purchases_per_year, model.config.run.days_per_step)
+    e = b.purchase_trust_elasticity
+    bought = u_buy < per_step(b.purchases_per_year, model.config.run.days_per_step) * (1.0 - e + e * c.trust_firms)
     substandard = bought & (u_bad >= f.quality[firm_of])
     sales = np.bincount(firm_of[bought], minlength=f.n)
     bad = np.bincount(firm_of[substandard], minlength=f.n)

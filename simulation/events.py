@@ -13,7 +13,7 @@ EVENT_CODES = (
     "recorded", "recorded_wrongly", "listed", "listed_wrongly", "appealed", "delisted_appeal",
     "delisted_expiry", "ties_cut", "opted_in_commercial", "opted_out_commercial", "opted_in_rating",
     "opted_out_rating", "grade_change", "redlisted",
-    "judgement", "complied", "sanctioned",
+    "judgement", "complied",
 )
 CODE = {name: i for i, name in enumerate(EVENT_CODES)}
 

@@ -205,10 +205,10 @@ class ReputationModel(mesa.Model):
         c, cfg = self.citizens, self.config
         b, dps = cfg.behaviour, cfg.run.days_per_step
         loss = np.minimum(1.0, cons.income_loss)
-        c.income = c.base_income * (1.0 - loss)
         reached = self.streams["services"].random(c.n) < self.reach
         benefit = cons.reward * reached
-        c.wealth += dps * (c.income * (1.0 - b.spend_share) + benefit * c.base_income)
+        c.income = c.base_income * (1.0 - loss + benefit)
+        c.wealth += dps * c.income * (1.0 - b.spend_share)
         np.maximum(c.wealth, 0.0, out=c.wealth)
         self._adapt_firms(cons)
         if not self.active:
@@ -223,7 +223,8 @@ class ReputationModel(mesa.Model):
         ewma = 0.1
         c.benefit_ewma += ewma * ((benefit > 0) - c.benefit_ewma)
         c.sanction_ewma += ewma * ((cons.sanctioned | (loss > 0)) - c.sanction_ewma)
-        c.error_ewma += ewma * ((rec.any_false | self.wrongly_listed()) - c.error_ewma)
+        wronged = (rec.any_false & cons.recorded_into_score) | self.wrongly_listed()
+        c.error_ewma += ewma * (wronged - c.error_ewma)
         order = 0.5 * (c.trust_generalized + c.trust_firms) - 0.5 * (
             c.initial_trust + cfg.population.initial_trust_firms)
         p0 = min(max(cfg.population.initial_approval, 1e-6), 1 - 1e-6)

@@ -21,12 +21,16 @@ differs from what would be written.
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib
+import pkgutil
 import re
 import sys
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -320,54 +324,52 @@ def walk(cls: type[BaseModel] = Scenario, instance: BaseModel | None = None, pat
 
     ``instance`` is the section's effective default (None when the section has none,
     e.g. a network kind with a required field). Model-valued fields become their own
-    sections; unions of models (the network kinds, the rule sets) become one section per
-    member, named by its ``kind``.
+    sections after the rows of their parent; unions of models (the network kinds, the
+    rule sets) become one section per member, named by its ``kind``.
     """
     if out is None:
         out = []
-        instance = Scenario() if instance is None and cls is Scenario else instance
+        if instance is None and cls is Scenario:
+            instance = Scenario()
     section = Section(path=path, cls=cls, intro=_heading_intro(cls, parent_info), kind=kind, depth=depth)
     out.append(section)
-    children: list[tuple] = []
+    child_depth = depth + 1 if path else depth
+    nested: list[Callable[[], object]] = []
     for name, info in cls.model_fields.items():
         dotted = f"{path}.{name}" if path else name
         value = getattr(instance, name) if instance is not None else _class_default(info)
         sub = _model_class(info.annotation)
         members = _union_models(info.annotation)
-        item = _list_item(info.annotation)
         if sub is not None:
-            children.append((sub, value if isinstance(value, BaseModel) else None, dotted, info, None))
+            value = value if isinstance(value, BaseModel) else None
+            nested.append(partial(walk, sub, value, dotted, info, None, child_depth, out))
             continue
         if members is not None:
-            children.append(("union", members, value, dotted, info))
+            nested.append(partial(_walk_union, cls, members, value, dotted, info, child_depth, False, out))
             continue
         section.rows.append(_row(dotted, info, value))
-        if item is not None:
-            item_members = _union_models(item)
-            item_cls = _model_class(item)
-            if item_members is not None:
-                children.append(("list-union", item_members, None, dotted, info))
-            elif item_cls is not None:
-                children.append((item_cls, None, f"{dotted}[]", info, None))
-    for child in children:
-        if child[0] == "union":
-            _, members, value, dotted, info = child
-            out.append(Section(path=dotted, cls=cls, intro=_union_intro(info, members, value),
-                               depth=depth, kind=None))
-            for member in members:
-                inst = value if isinstance(value, member) else _default_instance(member)
-                walk(member, inst, dotted, None, kind_of(member), depth + 1, out)
-        elif child[0] == "list-union":
-            _, members, _, dotted, info = child
-            out.append(Section(path=dotted, cls=cls, intro=_union_intro(info, members, None),
-                               depth=depth, kind=None))
-            for member in members:
-                walk(member, _default_instance(member), f"{dotted}.{kind_of(member)}", None,
-                     kind_of(member), depth + 1, out)
-        else:
-            sub, value, dotted, info, _ = child
-            walk(sub, value, dotted, info, None, depth if not path else depth + 1, out)
+        item = _list_item(info.annotation)
+        if item is None:
+            continue
+        if (item_members := _union_models(item)) is not None:
+            nested.append(partial(_walk_union, cls, item_members, None, dotted, info, child_depth, True, out))
+        elif (item_cls := _model_class(item)) is not None:
+            nested.append(partial(walk, item_cls, None, f"{dotted}[]", info, None, child_depth, out))
+    for visit in nested:
+        visit()
     return out
+
+
+def _walk_union(parent: type[BaseModel], members: list[type[BaseModel]], value: Any, dotted: str,
+                info: FieldInfo, depth: int, kind_in_path: bool, out: list[Section]) -> None:
+    """A section introducing a union field, then one section per member. Members of a
+    list (the rule sets) are addressed by kind in the path (``rules.points``); a single
+    union field (the network) keeps its path and is told apart by ``kind``."""
+    out.append(Section(path=dotted, cls=parent, intro=_union_intro(info, members, value), depth=depth))
+    for member in members:
+        instance = value if isinstance(value, member) else _default_instance(member)
+        path = f"{dotted}.{kind_of(member)}" if kind_in_path else dotted
+        walk(member, instance, path, None, kind_of(member), depth + 1, out)
 
 
 def _union_intro(info: FieldInfo, members: list[type[BaseModel]], value: Any) -> str:
@@ -383,10 +385,80 @@ def _row(dotted: str, info: FieldInfo, value: Any) -> Row:
     if value is not _REQUIRED and class_default is not _REQUIRED and value != class_default:
         section = dotted.rsplit(".", 1)[0]
         note = (f"Set to {format_value(value)} by the default of `{section}` (see the section's "
-                f"text). The field's own default, {format_value(class_default)}, reads")
-        source = f"{note}: {source}" if source else f"{note} no source."
+                f"text); the field's own default is {format_value(class_default)}")
+        source = f"{note}, with this source: {source}" if source else f"{note}."
     return Row(name=dotted, meaning=meaning or "—", unit=unit or "—", default=format_value(value),
                allowed=describe_allowed(info), source=source or "—")
+
+
+# --------------------------------------------------------------------------- constants in the code
+
+MECHANISM_MODULES = ("simulation.population", "simulation.behaviour", "simulation.recording",
+                     "simulation.regulators", "simulation.network")
+"""Modules whose module-level constants shape the mechanisms (with every module of
+:mod:`simulation.rules`)."""
+
+
+def _mechanism_modules() -> list[str]:
+    from . import rules
+
+    names = list(MECHANISM_MODULES)
+    names += [f"simulation.rules.{m.name}" for m in pkgutil.iter_modules(rules.__path__)]
+    return names
+
+
+def constants() -> list[Row]:
+    """Upper-case module-level constants of the mechanism modules: fixed assumptions that
+    are not scenario parameters. Meaning from the attribute docstring or a trailing comment."""
+    rows = []
+    for name in _mechanism_modules():
+        module = importlib.import_module(name)
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        lines = source.splitlines()
+        body = ast.parse(source).body
+        for i, node in enumerate(body):
+            if not (isinstance(node, (ast.Assign, ast.AnnAssign))):
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [t.id for t in targets
+                     if isinstance(t, ast.Name) and t.id.isupper() and not t.id.startswith("_")]
+            if not names:
+                continue
+            doc = ""
+            following = body[i + 1] if i + 1 < len(body) else None
+            if (isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
+                    and isinstance(following.value.value, str)):
+                doc = following.value.value
+            elif "#" in lines[node.end_lineno - 1]:
+                doc = lines[node.end_lineno - 1].split("#", 1)[1]
+            for const in names:
+                value = getattr(module, const)
+                if hasattr(value, "tolist"):
+                    value = value.tolist()
+                if not isinstance(value, (int, float, str, list, tuple)):
+                    continue
+                meaning, unit, source_text = split_description(doc)
+                rows.append(Row(name=f"{name.removeprefix('simulation.')}.{const}", meaning=meaning or "—",
+                                unit=unit or "—", default=_format_constant(value), allowed="—",
+                                source=source_text or "—"))
+    return rows
+
+
+def _format_constant(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "`[" + ", ".join(_num(v) if isinstance(v, (int, float)) else str(v) for v in value) + "]`"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"`{_num(value)}`"
+    return f"`{value}`"
+
+
+CONSTANTS_INTRO = """\
+## Constants in the code
+
+Fixed in the code rather than in the scenario: changing one is a code change, and it
+applies to every scenario. Listed from the upper-case module-level names of the
+mechanism modules, with the docstring or comment that explains each.
+"""
 
 
 # --------------------------------------------------------------------------- rendering
@@ -453,6 +525,9 @@ def render() -> str:
         if check:
             lines.append(f"Checks across fields: {check}")
             lines.append("")
+    lines.append(CONSTANTS_INTRO)
+    lines += ["| Constant | Meaning | Unit | Value |", "|---|---|---|---|"]
+    lines += [f"| `{r.name}` | {r.meaning} | {r.unit} | {r.default} |" for r in constants()]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -254,6 +254,10 @@ class BehaviourConfig(_Strict):
     fraud_loss_share: Share = 0.5
     """Share of the price lost on a substandard or counterfeit purchase [0-1]. Default
     0.5 (assumption)."""
+    purchase_trust_elasticity: Share = 0.5
+    """How much distrust of firms holds back buying: the purchase probability is
+    multiplied by 1 - e + e x trust in firms [0-1]. Default 0.5 (assumption; citizens
+    want the system to stop counterfeits, 002, 003)."""
     spend_share: Share = 0.9
     """Share of income spent each step (the rest is saved) [0-1]. Default 0.9
     (assumption)."""
@@ -267,8 +271,8 @@ class BehaviourConfig(_Strict):
     """Quality a firm drifts to under no market or regulatory pressure [0-1]. Default
     0.8 (assumption)."""
     market_discipline: Share = 0.3
-    """Pressure toward quality from citizens' choices alone [0-1]. Default 0.3
-    (assumption)."""
+    """Constant pressure toward quality that firms feel from buyers' ability to switch
+    to better-reputed firms, without any regulator [0-1]. Default 0.3 (assumption)."""
     opt_in_per_year: float = Field(1.0, ge=0.0, le=52.0)
     """Rate at which a citizen who expects full rewards opts in to an opt-in scheme
     [per year]. Default 1 (assumption; over 80% use a commercial score, 002)."""
@@ -276,9 +280,10 @@ class BehaviourConfig(_Strict):
     """Rate at which a citizen who receives no reward opts out again [per year].
     Default 0.5 (assumption)."""
     appeal_propensity: Share = 0.5
-    """Chance per step that a wrongly listed citizen of top wealth and education files
-    an appeal; poorer and less educated citizens file less often [0-1]. Default 0.5
-    (assumption; who can afford to appeal is a critics' question, 002)."""
+    """Chance per step that a wrongly listed citizen of top income and education files
+    an appeal; the chance is scaled by 0.5 x income rank + 0.25 x education level, so
+    poorer and less educated citizens file less often [0-1]. Default 0.5 (assumption;
+    who can afford to appeal is a critics' question, 002)."""
     rightful_appeal_share: Share = 0.05
     """Rightly listed citizens appeal at this share of the wrongly listed's rate [0-1].
     Default 0.05 (assumption)."""
@@ -356,7 +361,8 @@ class RegulatorsConfig(_Strict):
     """Courts: record defaults on obligations and keep the List of Untrustworthy Persons
     (002). Coverage 0.1 (assumption: most broken private deals never reach a court;
     with the other defaults about 1-3% of citizens end up listed, near the 13 million
-    of 2019, 002)."""
+    of 2019, 002). Shares its records by default: the court list is the one other
+    departments enforce (joint punishment, 002)."""
     transport: ListingDepartment = ListingDepartment()
     """Transport and traffic police: minor infractions and sector lists (002)."""
     market: FirmRegulator = FirmRegulator()
@@ -364,7 +370,9 @@ class RegulatorsConfig(_Strict):
     tax: FirmRegulator = FirmRegulator()
     """Tax administration: firms' unpaid taxes (002)."""
     civil_affairs: Department = Department(false_positive_rate=0.0)
-    """Civil affairs: records prosocial acts (volunteering, donating) for bonuses (002)."""
+    """Civil affairs: records prosocial acts (volunteering, donating) for bonuses (002).
+    False-positive rate 0 by default (assumption: nobody is wrongly credited with
+    volunteering)."""
     public_security: Department = Department(coverage=0.1)
     """Public security: records critical posts; coverage 0.1 (assumption; 004)."""
 
@@ -540,7 +548,8 @@ class RatingRules(_Strict):
 
     kind: Literal["rating"] = "rating"
     window_days: int = Field(730, ge=1, le=36_500)
-    """How far back government records count [days]. Default 730 (assumption)."""
+    """Memory of government records: each record's weight decays as exp(-age /
+    window_days) [days]. Default 730 (assumption)."""
     good_max_records: float = Field(1.0, ge=0.0, le=1000.0)
     """Most recent records (time-discounted) still rated 'good'; none rates 'very
     good', more rates 'bad' [records]. Default 1 (assumption)."""

@@ -12,7 +12,7 @@ import numpy as np
 
 STREAMS = (
     "population", "network", "purchases", "firms", "transactions", "infractions",
-    "defaults", "prosocial", "speech", "opt_in", "detection", "appeals", "ties",
+    "prosocial", "speech", "detection", "ties",
     "rule_blacklist", "rule_points", "rule_commercial", "rule_rating", "errors",
     "services",
 )

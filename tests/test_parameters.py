@@ -76,6 +76,8 @@ SPECIAL = {
     "run.truth_window_days": 100,
     "regulators.courts.appeal_success_rightful": 0.9,
     "regulators.transport.appeal_success_rightful": 0.9,
+    "regulators.courts.appeal_success_wrongful": 0.0,
+    "regulators.transport.appeal_success_wrongful": 0.0,
 }
 
 

@@ -10,8 +10,9 @@ punishment). A sector list is itself a travel ban. Lists are published when the
 listing department publishes (naming and shaming, 002): contacts then trust the
 listed less and some cut their ties. Listed citizens may appeal; the department
 decides appeals oldest first, a limited number per step, after a delay. Citizens with
-no negative record and at least one recorded prosocial act in the last
-``redlist_after_days`` are redlisted as exemplary and get perks (002). Firms with
+no court or transport record and at least one prosocial act recorded by a civil
+affairs department that shares its records, in the last ``redlist_after_days``, are
+redlisted as exemplary and get perks (002). Firms with
 ``firm_list_threshold`` recorded violations (substandard goods, unpaid tax) within a
 year are listed for ``firm_list_days`` and lose part of their revenue.
 """
@@ -23,7 +24,8 @@ import numpy as np
 from .base import Consequences, RuleSetBase, severity
 
 LOAN_BAN_LOSS = 0.02
-"""Felt loss of being barred from borrowing [share of income per year]: assumption."""
+"""Felt loss of being barred from borrowing, like the other sanctions a share of income
+for as long as the listing lasts [share of income]: assumption."""
 
 
 class Blacklist(RuleSetBase):
@@ -60,7 +62,7 @@ class Blacklist(RuleSetBase):
         return ((self.court_until > step) & self.court_wrong) | ((self.sector_until > step) & self.sector_wrong)
 
     def feeds(self) -> tuple[str, ...]:
-        return ("courts", "transport", "market", "tax")
+        return ("courts", "transport")
 
     def score(self, rec) -> None:
         cfg, step, log = self.config, self.model.steps, self.model.events
@@ -71,8 +73,9 @@ class Blacklist(RuleSetBase):
             new_sector = rec.serious & ~(self.sector_until > step)
             self._list(new_sector, rec.serious_false, self.sector_until, self.sector_wrong,
                        self.sector_since, self._steps(cfg.sector_list_days))
-        self.last_record[rec.judgement_unmet | rec.serious] = step
-        self.last_prosocial[rec.prosocial] = step
+        self.last_record[rec.judgement_unmet | rec.serious | rec.minor] = step
+        if rec.reaches("civil_affairs"):
+            self.last_prosocial[rec.prosocial] = step
         if cfg.redlist:
             window = self._steps(cfg.redlist_after_days)
             clean = (((step - self.last_record) >= window) & ((step - self.last_prosocial) < window)

@@ -96,10 +96,10 @@ class Commercial(RuleSetBase):
         """Users cut ties to much lower-scored contacts and rewire to similar scores."""
         model, ties = self.model, self.model.ties
         u_cut = self.rng.random(ties.n_ties)
-        norm = np.where(self.opted, self.norm, 0.0)
-        su, sv = norm[ties.u], norm[ties.v]
-        u_prunes = self.opted[ties.u] & (sv < su - PRUNE_GAP)
-        v_prunes = self.opted[ties.v] & (su < sv - PRUNE_GAP)
+        both = self.opted[ties.u] & self.opted[ties.v]  # only users' scores count as friends' scores
+        su, sv = self.norm[ties.u], self.norm[ties.v]
+        u_prunes = both & (sv < su - PRUNE_GAP)
+        v_prunes = both & (su < sv - PRUNE_GAP)
         cut = ties.active & (u_prunes | v_prunes) & (u_cut < self.config.tie_pruning)
         keeper = np.where(u_prunes, ties.u, ties.v)
         groups = np.where(self.opted, np.minimum((self.norm * 10).astype(np.int64), 9), -1)
