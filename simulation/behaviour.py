@@ -14,6 +14,10 @@ import numpy as np
 
 from .regulators import per_step
 
+REPUTATION_LEARNING = 0.2
+"""Share of the gap between a firm's public reputation and the soundness of its sales
+this step closed each step (word of mouth): assumption."""
+
 if TYPE_CHECKING:
     from .model import ReputationModel
 
@@ -72,7 +76,7 @@ def purchases(model: ReputationModel):
     sales = np.bincount(firm_of[bought], minlength=f.n)
     bad = np.bincount(firm_of[substandard], minlength=f.n)
     sold = sales > 0
-    f.reputation[sold] += 0.2 * ((1.0 - bad[sold] / sales[sold]) - f.reputation[sold])
+    f.reputation[sold] += REPUTATION_LEARNING * ((1.0 - bad[sold] / sales[sold]) - f.reputation[sold])
     f.revenue = sales * f.price * (1.0 - cons.firm_revenue_loss)
     c.wealth -= substandard * b.fraud_loss_share * f.price[firm_of]
     lr = b.trust_learning

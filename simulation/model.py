@@ -38,6 +38,9 @@ from .rules import REGISTRY, Consequences
 from .scenario import Scenario
 from .streams import make_streams
 
+EXPERIENCE_MEMORY = 0.1
+"""Weight of this step in the running averages of rewards, sanctions and wrongful
+records that drive approval (about ten steps of memory): assumption."""
 BYTES_PER_CITIZEN = 700
 """Estimated memory per citizen across all arrays and a step's temporaries [bytes]."""
 BYTES_PER_TIE = 60
@@ -220,7 +223,7 @@ class ReputationModel(mesa.Model):
                             + cons.recorded_into_score)
         c.watched += b.watch_learning * (target - c.watched)
         a = cfg.approval
-        ewma = 0.1
+        ewma = EXPERIENCE_MEMORY
         c.benefit_ewma += ewma * ((benefit > 0) - c.benefit_ewma)
         c.sanction_ewma += ewma * ((cons.sanctioned | (loss > 0)) - c.sanction_ewma)
         wronged = (rec.any_false & cons.recorded_into_score) | self.wrongly_listed()

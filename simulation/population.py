@@ -24,6 +24,16 @@ of young, middle-aged and older citizens: assumption after the seeds' example of
 diapers versus video games (002, 004)."""
 
 
+CONSUMPTION_CONCENTRATION = 8.0
+"""Concentration of the Beta distribution of purchase habits: assumption."""
+WEALTH_SPREAD = 0.5
+"""Standard deviation of the log of initial wealth around its income-based mean: assumption."""
+FIRM_CONCENTRATION = 20.0
+"""Concentration of the Beta distributions of firm quality and tax compliance: assumption."""
+PRICE_SPREAD = 0.2
+"""Standard deviation of the log of firms' prices around one day's median income: assumption."""
+
+
 def _beta(rng: np.random.Generator, mean: float, concentration: float, size: int) -> np.ndarray:
     """Beta draws with a given mean and concentration; degenerate means give constants."""
     if mean <= 0.0 or mean >= 1.0:
@@ -82,8 +92,10 @@ def make_citizens(cfg: PopulationConfig, rng: np.random.Generator) -> Citizens:
     income_tercile = np.minimum((income_rank * 3).astype(np.int8), 2)
     honesty = _beta(rng, cfg.honesty_mean, cfg.honesty_concentration, n)
     speech = _beta(rng, cfg.speech_mean, cfg.speech_concentration, n)
-    consumption = rng.beta(8.0 * CONSUMPTION_BY_AGE[age_group], 8.0 * (1.0 - CONSUMPTION_BY_AGE[age_group]))
-    wealth = base_income * cfg.initial_wealth_days * rng.lognormal(0.0, 0.5, n)
+    mean_consumption = CONSUMPTION_BY_AGE[age_group]
+    consumption = rng.beta(CONSUMPTION_CONCENTRATION * mean_consumption,
+                           CONSUMPTION_CONCENTRATION * (1.0 - mean_consumption))
+    wealth = base_income * cfg.initial_wealth_days * rng.lognormal(0.0, WEALTH_SPREAD, n)
     trust_gen = np.full(n, cfg.initial_trust_generalized)
     return Citizens(
         urban=urban, education=education, age_group=age_group, base_income=base_income,
@@ -120,12 +132,12 @@ def make_firms(cfg: PopulationConfig, rng: np.random.Generator) -> Firms:
     """Draw firms: quality and tax compliance around their means, prices near one day's
     median income."""
     m = cfg.n_firms
-    quality = _beta(rng, cfg.firm_quality_mean, 20.0, m)
+    quality = _beta(rng, cfg.firm_quality_mean, FIRM_CONCENTRATION, m)
     return Firms(
         quality=quality,
-        tax_compliance=_beta(rng, cfg.firm_tax_compliance_mean, 20.0, m),
+        tax_compliance=_beta(rng, cfg.firm_tax_compliance_mean, FIRM_CONCENTRATION, m),
         reputation=np.full(m, cfg.firm_quality_mean),
-        price=cfg.income_median * rng.lognormal(0.0, 0.2, m),
+        price=cfg.income_median * rng.lognormal(0.0, PRICE_SPREAD, m),
         revenue=np.zeros(m),
         violations=np.zeros(m),
         listed_until=np.full(m, -1, dtype=np.int32),

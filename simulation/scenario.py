@@ -281,7 +281,8 @@ class BehaviourConfig(_Strict):
     Default 0.5 (assumption)."""
     appeal_propensity: Share = 0.5
     """Chance per step that a wrongly listed citizen of top income and education files
-    an appeal; the chance is scaled by 0.5 x income rank + 0.25 x education level, so
+    an appeal; the chance is scaled by the citizen's means to appeal (income rank and
+education, weights in simulation/rules/blacklist.py), so
     poorer and less educated citizens file less often [0-1]. Default 0.5 (assumption;
     who can afford to appeal is a critics' question, 002)."""
     rightful_appeal_share: Share = 0.05

@@ -22,6 +22,11 @@ SEVERITY_SCALE = 0.25
 worst; severity = 1 - exp(-loss / SEVERITY_SCALE). A modelling assumption."""
 
 
+CURIOUS_SHARE = 0.25
+"""Share of the opt-in rate at which citizens join a scheme that offers them no usable
+reward (curiosity, convenience): assumption."""
+
+
 def severity(loss_income_years: float) -> float:
     """Perceived severity in [0, 1) of an expected loss in income-years."""
     return float(-np.expm1(-max(loss_income_years, 0.0) / SEVERITY_SCALE))
@@ -116,13 +121,15 @@ class RuleSetBase:
 def choose_opt_in(model: ReputationModel, opted: np.ndarray, expects_reward: np.ndarray,
                   rng: np.random.Generator, label: str) -> np.ndarray:
     """Opting in and out of an opt-in scheme: citizens join at ``opt_in_per_year``,
-    four times faster when they expect a reward they can use where they live;
+    at a ``CURIOUS_SHARE`` of that rate without any usable reward and at the full rate
+    when they expect a reward they can use where they live;
     members who expect no reward leave at ``opt_out_per_year``."""
     from ..regulators import per_step
 
     b, dps = model.config.behaviour, model.config.run.days_per_step
     u_in, u_out = rng.random(opted.size), rng.random(opted.size)
-    p_in = per_step(b.opt_in_per_year, dps) * (0.25 + 0.75 * expects_reward * model.reach)
+    p_in = per_step(b.opt_in_per_year, dps) * (
+        CURIOUS_SHARE + (1.0 - CURIOUS_SHARE) * expects_reward * model.reach)
     join = ~opted & (u_in < p_in)
     leave = opted & ~expects_reward & (u_out < per_step(b.opt_out_per_year, dps))
     model.events.add(model.steps, join, f"opted_in_{label}")

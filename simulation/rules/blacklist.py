@@ -23,6 +23,10 @@ import numpy as np
 
 from .base import Consequences, RuleSetBase, severity
 
+APPEAL_INCOME_WEIGHT = 0.5
+"""Weight of income rank (0-1) in a listed citizen's means to appeal: assumption."""
+APPEAL_EDUCATION_WEIGHT = 0.25
+"""Weight of education level (0, 1, 2) in a listed citizen's means to appeal: assumption."""
 LOAN_BAN_LOSS = 0.02
 """Felt loss of being barred from borrowing, like the other sanctions a share of income
 for as long as the listing lasts [share of income]: assumption."""
@@ -140,7 +144,7 @@ class Blacklist(RuleSetBase):
         c = model.citizens
         u_file, u_win = self.rng.random(c.n), self.rng.random(c.n)
         listed = until > step
-        means = 0.5 * c.income_rank + 0.25 * c.education
+        means = APPEAL_INCOME_WEIGHT * c.income_rank + APPEAL_EDUCATION_WEIGHT * c.education
         p_file = behaviour.appeal_propensity * means * np.where(wrong, 1.0, behaviour.rightful_appeal_share)
         filing = listed & (appeal < 0) & (u_file < p_file)
         appeal[filing] = step
