@@ -281,10 +281,10 @@ class BehaviourConfig(_Strict):
     Default 0.5 (assumption)."""
     appeal_propensity: Share = 0.5
     """Chance per step that a wrongly listed citizen of top income and education files
-    an appeal; the chance is scaled by the citizen's means to appeal (income rank and
-education, weights in simulation/rules/blacklist.py), so
-    poorer and less educated citizens file less often [0-1]. Default 0.5 (assumption;
-    who can afford to appeal is a critics' question, 002)."""
+    an appeal; it is scaled by the citizen's means to appeal (income rank and education,
+    weighted as in simulation/rules/blacklist.py), so poorer and less educated citizens
+    file less often [0-1]. Default 0.5 (assumption; who can afford to appeal is a
+    critics' question, 002)."""
     rightful_appeal_share: Share = 0.05
     """Rightly listed citizens appeal at this share of the wrongly listed's rate [0-1].
     Default 0.05 (assumption)."""
