@@ -28,7 +28,7 @@ class Acts:
 
     bought: np.ndarray
     substandard: np.ndarray      # bought something substandard or counterfeit
-    firm_of: np.ndarray          # firm each citizen bought from (valid where bought)
+    firm_of: np.ndarray          # firm each citizen bought from (0 where nothing was bought)
     trusted: int                 # transactions in which the trustor trusted
     kept: int                    # of those, kept by the trustee
     cheated: np.ndarray          # cheated a contact at least once (a true default)
@@ -69,9 +69,10 @@ def purchases(model: ReputationModel):
     seen = np.where(cons.firm_published, 0.0, f.reputation)
     weight = np.exp(b.firm_choice_sensitivity * (seen - seen.max()))
     cdf = np.cumsum(weight)
-    firm_of = np.minimum(np.searchsorted(cdf, u_firm * cdf[-1], side="right"), f.n - 1)
     e = b.purchase_trust_elasticity
     bought = u_buy < per_step(b.purchases_per_year, model.config.run.days_per_step) * (1.0 - e + e * c.trust_firms)
+    firm_of = np.zeros(c.n, np.intp)
+    firm_of[bought] = np.minimum(np.searchsorted(cdf, u_firm[bought] * cdf[-1], side="right"), f.n - 1)
     substandard = bought & (u_bad >= f.quality[firm_of])
     sales = np.bincount(firm_of[bought], minlength=f.n)
     bad = np.bincount(firm_of[substandard], minlength=f.n)

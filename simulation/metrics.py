@@ -81,19 +81,52 @@ def gini(x: np.ndarray) -> float:
     return float((2.0 * np.dot(np.arange(1, n + 1), s) / (n * total)) - (n + 1.0) / n)
 
 
-def _mean(x: np.ndarray, mask: np.ndarray) -> float:
-    return float(x[mask].mean()) if mask.any() else 0.0
+class Groups:
+    """The groups of the population (urban/rural, income tercile, education level) as
+    integer codes, so that per-group sums are one ``bincount`` each."""
 
-
-def group_codes(model: ReputationModel) -> dict[str, np.ndarray]:
-    """Membership masks of the confusion-matrix groups."""
-    c = model.citizens
-    return {
-        "all": np.ones(c.n, bool), "urban": c.urban, "rural": ~c.urban,
-        "income_low": c.income_tercile == 0, "income_mid": c.income_tercile == 1,
-        "income_high": c.income_tercile == 2, "education_low": c.education == 0,
-        "education_mid": c.education == 1, "education_high": c.education == 2,
+    GROUPINGS = {
+        "residence": ("rural", "urban"),
+        "income": ("income_low", "income_mid", "income_high"),
+        "education": ("education_low", "education_mid", "education_high"),
     }
+
+    def __init__(self, citizens) -> None:
+        self.n = citizens.n
+        self.codes = {"residence": citizens.urban.astype(np.intp),
+                      "income": citizens.income_tercile.astype(np.intp),
+                      "education": citizens.education.astype(np.intp)}
+        self.sizes = {"all": float(self.n)}
+        for grouping, labels in self.GROUPINGS.items():
+            counts = np.bincount(self.codes[grouping], minlength=len(labels))
+            self.sizes.update(zip(labels, counts.astype(float), strict=True))
+
+    def masks(self) -> dict[str, np.ndarray]:
+        """Membership mask of each group (``all`` included)."""
+        out = {"all": np.ones(self.n, bool)}
+        for grouping, labels in self.GROUPINGS.items():
+            out.update({label: self.codes[grouping] == i for i, label in enumerate(labels)})
+        return out
+
+    def sums(self, x: np.ndarray) -> dict[str, float]:
+        """Sum of ``x`` (numbers or a mask) within each group."""
+        out = {"all": float(x.sum())}
+        for grouping, labels in self.GROUPINGS.items():
+            sums = np.bincount(self.codes[grouping], weights=x, minlength=len(labels))
+            out.update(zip(labels, sums.tolist(), strict=True))
+        return out
+
+    def cross(self, cell: np.ndarray, n_cells: int) -> dict[str, np.ndarray]:
+        """Counts of each value of ``cell`` (integers 0 .. n_cells - 1) within each group."""
+        out = {"all": np.bincount(cell, minlength=n_cells).astype(float)}
+        for grouping, labels in self.GROUPINGS.items():
+            table = np.bincount(self.codes[grouping] * n_cells + cell, minlength=len(labels) * n_cells)
+            out.update(zip(labels, table.reshape(len(labels), n_cells).astype(float), strict=True))
+        return out
+
+    def means(self, x: np.ndarray) -> dict[str, float]:
+        """Mean of ``x`` within each group (0 for an empty group)."""
+        return {g: s / self.sizes[g] if self.sizes[g] else 0.0 for g, s in self.sums(x).items()}
 
 
 def confusion(model: ReputationModel) -> dict[str, float]:
@@ -101,20 +134,18 @@ def confusion(model: ReputationModel) -> dict[str, float]:
     c, run = model.citizens, model.config.run
     window = run.truth_window_days / run.days_per_step
     offender = ((model.steps - c.last_serious) <= window) | ((model.steps - c.last_default) <= window)
-    sanctioned = model.cons.sanctioned
-    cells = {"tp": sanctioned & offender, "fp": sanctioned & ~offender,
-             "fn": ~sanctioned & offender, "tn": ~sanctioned & ~offender}
+    cell = model.cons.sanctioned.astype(np.intp) * 2 + offender  # 0 tn, 1 fn, 2 fp, 3 tp
     out = {}
-    for g, mask in model.groups.items():
-        for name, cell in cells.items():
-            out[f"cm_{g}_{name}"] = float(np.count_nonzero(cell & mask))
+    for g, (tn, fn, fp, tp) in model.group_index.cross(cell, 4).items():
+        out.update({f"cm_{g}_tp": tp, f"cm_{g}_fp": fp, f"cm_{g}_fn": fn, f"cm_{g}_tn": tn})
     return out
 
 
 def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> dict[str, float]:
     """All metrics of the current state (``acts`` and ``rec`` are None before the first step)."""
     c, f, ties, cons = model.citizens, model.firms, model.ties, model.cons
-    g = model.groups
+    approval = model.group_index.means(c.approval)
+    wealth = model.group_index.means(c.wealth)
     out = dict.fromkeys(METRICS, 0.0)
     out["listed_degree_ratio"] = 1.0
     out["wealth_ratio_urban_rural"] = 1.0
@@ -126,18 +157,17 @@ def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> d
         "share_sanctioned": float(cons.sanctioned.mean()),
         "watched_mean": float(c.watched.mean()),
         "approval_mean": float(c.approval.mean()),
-        "approval_urban": _mean(c.approval, g["urban"]),
-        "approval_rural": _mean(c.approval, g["rural"]),
-        "approval_high_income": _mean(c.approval, g["income_high"]),
-        "approval_low_income": _mean(c.approval, g["income_low"]),
-        "approval_high_education": _mean(c.approval, g["education_high"]),
-        "approval_low_education": _mean(c.approval, g["education_low"]),
+        "approval_urban": approval["urban"],
+        "approval_rural": approval["rural"],
+        "approval_high_income": approval["income_high"],
+        "approval_low_income": approval["income_low"],
+        "approval_high_education": approval["education_high"],
+        "approval_low_education": approval["education_low"],
         "firm_quality_mean": float(f.quality.mean()),
         "firms_listed_share": float(cons.firm_listed.mean()),
     })
-    rural_wealth = _mean(c.wealth, g["rural"])
-    if g["urban"].any() and rural_wealth > 0:
-        out["wealth_ratio_urban_rural"] = _mean(c.wealth, g["urban"]) / rural_wealth
+    if model.group_index.sizes["urban"] and wealth["rural"] > 0:
+        out["wealth_ratio_urban_rural"] = wealth["urban"] / wealth["rural"]
     if acts is not None:
         bought = int(acts.bought.sum())
         out.update({
@@ -153,9 +183,9 @@ def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> d
         out["firm_violations_recorded"] = float(rec.firm_violations.sum())
     degree = ties.degree()
     out["isolated_share"] = float((degree == 0).mean())
-    active = ties.active
-    if active.any():
-        out["cross_group_tie_share"] = float((c.urban[ties.u[active]] != c.urban[ties.v[active]]).mean())
+    u, v = ties.active_ends()
+    if u.size:
+        out["cross_group_tie_share"] = float(np.count_nonzero(c.urban[u] != c.urban[v]) / u.size)
     s = cons.sanctioned
     if s.any() and (~s).any() and degree[~s].mean() > 0:
         out["listed_degree_ratio"] = float(degree[s].mean() / degree[~s].mean())

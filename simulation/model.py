@@ -112,7 +112,8 @@ class ReputationModel(mesa.Model):
         self.citizens = make_citizens(cfg.population, self.streams["population"])
         self.firms = make_firms(cfg.population, self.streams["firms"])
         self.ties = self._build_network()
-        self.groups = metrics.group_codes(self)
+        self.group_index = metrics.Groups(self.citizens)
+        self.groups = self.group_index.masks()
         self.events = EventLog(cfg.run.record_events)
         self.regulators = {name: Regulator(self, name, getattr(cfg.regulators, name)) for name in DOMAINS}
         self.rules = [REGISTRY[r.kind](r, self) for r in cfg.rules]

@@ -9,7 +9,7 @@ network section share their network. ``to_networkx`` gives a networkx graph on d
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
@@ -20,7 +20,8 @@ from .overrides import ScenarioError
 
 @dataclass(eq=False)
 class Ties:
-    """Undirected ties between citizens ``u[e]`` and ``v[e]``; ``active[e]`` is False once cut."""
+    """Undirected ties between citizens ``u[e]`` and ``v[e]`` (platform-size integers, so
+    that indexing needs no conversion); ``active[e]`` is False once cut."""
 
     u: np.ndarray
     v: np.ndarray
@@ -28,22 +29,39 @@ class Ties:
     n: int
     labels: list[str] | None = None
 
+    version: int = 0
+    """Incremented whenever ties change, so that derived arrays can be cached."""
+    _cache: dict = field(default_factory=dict, repr=False)
+
     @property
     def n_ties(self) -> int:
         return len(self.u)
 
+    def changed(self) -> None:
+        """Mark the ties as changed (cut or rewired)."""
+        self.version += 1
+        self._cache.clear()
+
+    def active_ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """The two end arrays of the active ties."""
+        if "ends" not in self._cache:
+            a = self.active
+            self._cache["ends"] = (self.u, self.v) if a.all() else (self.u[a], self.v[a])
+        return self._cache["ends"]
+
     def degree(self) -> np.ndarray:
         """Active ties per citizen."""
-        a = self.active
-        return (np.bincount(self.u[a], minlength=self.n)
-                + np.bincount(self.v[a], minlength=self.n))
+        if "degree" not in self._cache:
+            u, v = self.active_ends()
+            self._cache["degree"] = np.bincount(u, minlength=self.n) + np.bincount(v, minlength=self.n)
+        return self._cache["degree"]
 
     def neighbour_sum(self, values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """For each citizen, the sum over active contacts of ``values`` (times ``weights``)."""
-        a = self.active
+        u, v = self.active_ends()
         x = values if weights is None else values * weights
-        return (np.bincount(self.u[a], weights=x[self.v[a]], minlength=self.n)
-                + np.bincount(self.v[a], weights=x[self.u[a]], minlength=self.n))
+        return (np.bincount(u, weights=x[v], minlength=self.n)
+                + np.bincount(v, weights=x[u], minlength=self.n))
 
     def to_networkx(self) -> nx.Graph:
         """The active network as a networkx graph (nodes are citizen numbers)."""
@@ -65,7 +83,7 @@ def small_world(n: int, mean_degree: int, rewire_prob: float, rng: np.random.Gen
     new_v = rng.integers(0, n - 1, len(u))
     new_v = new_v + (new_v >= u)  # never the citizen itself
     v = np.where(rewire, new_v, v)
-    return Ties(u=u.astype(np.int32), v=v.astype(np.int32), active=np.ones(len(u), bool), n=n)
+    return Ties(u=u.astype(np.intp), v=v.astype(np.intp), active=np.ones(len(u), bool), n=n)
 
 
 def homophilous(n: int, mean_degree: int, homophily: float, groups: np.ndarray,
@@ -78,7 +96,7 @@ def homophilous(n: int, mean_degree: int, homophily: float, groups: np.ndarray,
     anyone = rng.integers(0, n, len(u))
     v = np.where(rng.random(len(u)) < homophily, within, anyone)
     keep = v != u
-    return Ties(u=u[keep].astype(np.int32), v=v[keep].astype(np.int32),
+    return Ties(u=u[keep].astype(np.intp), v=v[keep].astype(np.intp),
                 active=np.ones(int(keep.sum()), bool), n=n)
 
 
@@ -105,6 +123,7 @@ def rewire(ties: Ties, edges: np.ndarray, keeper: np.ndarray, groups: np.ndarray
     ties.u[edges] = keeper
     ties.v[edges] = np.where(ok, partner, dropped)
     ties.active[edges] = ok
+    ties.changed()
     model.events.add(model.steps, dropped, "ties_cut", keeper.astype(float))
 
 
@@ -141,22 +160,29 @@ def read_edge_list(path: str | Path, n_citizens: int) -> Ties:
         )
     labels = [str(x) for x in g.nodes]
     index = {label: i for i, label in enumerate(labels)}
-    edges = np.array([(index[a], index[b]) for a, b in g.edges], dtype=np.int32).reshape(-1, 2)
+    edges = np.array([(index[a], index[b]) for a, b in g.edges], dtype=np.intp).reshape(-1, 2)
     return Ties(u=edges[:, 0].copy(), v=edges[:, 1].copy(), active=np.ones(len(edges), bool),
                 n=n_citizens, labels=labels)
 
 
 def assortativity(x: np.ndarray, ties: Ties) -> float:
-    """Pearson correlation of ``x`` across the two ends of active ties (both directions);
-    citizens with a NaN value are left out; 0 when undefined."""
-    a = ties.active
-    xu, xv = x[ties.u[a]], x[ties.v[a]]
-    ok = np.isfinite(xu) & np.isfinite(xv)
-    if ok.sum() < 2:
+    """Pearson correlation of ``x`` across the two ends of active ties, each tie counted
+    in both directions (Newman's assortativity coefficient); citizens with a NaN value
+    are left out; 0 when undefined.
+
+    Counting both directions makes the two sides' means and variances equal, so
+    r = mean((x_u - m)(x_v - m)) / var with m and var taken over both ends together.
+    """
+    u, v = ties.active_ends()
+    xu, xv = x[u], x[v]
+    if not np.isfinite(x).all():
+        ok = np.isfinite(xu) & np.isfinite(xv)
+        xu, xv = xu[ok], xv[ok]
+    if xu.size < 2:  # fewer than two ties: undefined
         return 0.0
-    left = np.concatenate([xu[ok], xv[ok]])
-    right = np.concatenate([xv[ok], xu[ok]])
-    sl, sr = left.std(), right.std()
-    if sl < 1e-12 or sr < 1e-12:
+    mean = (xu.sum() + xv.sum()) / (2 * xu.size)
+    du, dv = xu - mean, xv - mean
+    var = (du @ du + dv @ dv) / (2 * xu.size)
+    if var < 1e-12:  # standings (essentially) all equal: undefined
         return 0.0
-    return float(((left - left.mean()) * (right - right.mean())).mean() / (sl * sr))
+    return float((du @ dv) / xu.size / var)

@@ -393,8 +393,8 @@ def _row(dotted: str, info: FieldInfo, value: Any) -> Row:
 
 # --------------------------------------------------------------------------- constants in the code
 
-MECHANISM_MODULES = ("simulation.population", "simulation.behaviour", "simulation.recording",
-                     "simulation.regulators", "simulation.network")
+MECHANISM_MODULES = ("simulation.model", "simulation.population", "simulation.behaviour",
+                     "simulation.recording", "simulation.regulators", "simulation.network")
 """Modules whose module-level constants shape the mechanisms (with every module of
 :mod:`simulation.rules`)."""
 
