@@ -24,7 +24,7 @@ METRICS: dict[str, str] = {
     "transaction_success_rate": "Share of trusted transactions this step that were kept [0-1].",
     "fraud_rate": "Share of citizens defrauded this step, by a contact or a firm [0-1].",
     "gini_wealth": "Gini coefficient of wealth [0-1].",
-    "gini_income": "Gini coefficient of income after sanctions [0-1].",
+    "gini_income": "Gini coefficient of income after sanctions and rewards [0-1].",
     "wealth_ratio_urban_rural": "Mean urban wealth over mean rural wealth [ratio].",
     "share_listed": "Share of citizens on any blacklist [0-1].",
     "share_listed_innocent": ("Share of the listed whose listing rests on a false record or on unrecorded "

@@ -59,7 +59,7 @@ class Citizens:
     trust_firms: np.ndarray
     approval: np.ndarray
     watched: np.ndarray          # perceived chance of being watched, in [0, 1]
-    income: np.ndarray           # daily income after this step's sanctions
+    income: np.ndarray           # daily income after this step's sanctions and rewards
     last_serious: np.ndarray     # int32 step of the last true serious infraction
     last_default: np.ndarray     # int32 step of the last true default not yet remedied
     judgement_due: np.ndarray    # int32 step by which a recorded default must be met (-1 none)

@@ -514,8 +514,8 @@ class CommercialRules(_Strict):
     """Penalty weight of recorded critical posts [weight]. Default 0: an allegation,
     not a documented input ('political posts could lower a score', 004)."""
     platform_coverage: Share = 0.8
-    """Share of its users' repayments and purchases the platform sees [0-1]. Default
-    0.8 (assumption)."""
+    """Share of its users' repayments and critical posts the platform sees (purchase
+    habits it sees in full) [0-1]. Default 0.8 (assumption)."""
     reward_threshold: float = Field(700.0, ge=0.0, le=10_000.0)
     """Score from which rewards are given [points]. Default 700 (assumption: near
     where Sesame's upper bands begin; not in the seed documents)."""

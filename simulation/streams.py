@@ -3,7 +3,8 @@
 Each mechanism draws from its own ``numpy.random.Generator`` spawned from the run's
 ``SeedSequence`` by a fixed position. Two scenarios run with the same seed therefore
 share their population, their network and every draw that their rules do not change
-(common random numbers). New streams are only ever appended to ``STREAMS``.
+(common random numbers). From the first release on, streams are only appended to
+``STREAMS``, never removed or reordered, so that a seed keeps its draws.
 """
 
 from __future__ import annotations

@@ -70,15 +70,16 @@ class Points(RuleSetBase):
         cons.sanctioned |= low
         cons.recorded_into_score |= self.deducted
 
-    def _felt(self, deduction: float) -> float:
-        """Felt loss of one deduction: stigma plus the grade-dependent treatment it
-        risks for as long as the points take to recover (at most five years)."""
+    def _felt(self, points: float, stigma: bool = True) -> float:
+        """Felt weight of a change of ``points``: the grade-dependent treatment at stake
+        for as long as the points take to recover (at most five years), plus the stigma
+        of a record for a deduction (a bonus carries none)."""
         cfg = self.config
         t = cfg.grade_thresholds
         gap = (t[0] - t[-1]) / (len(t) - 1)
-        years = min(5.0, deduction / cfg.recovery_per_year) if cfg.recovery_per_year > 0 else 5.0
-        stigma = self.model.config.behaviour.record_stigma if deduction > 0 else 0.0
-        return stigma + (cfg.reward_high + cfg.cost_low) * min(1.0, deduction / gap) * years
+        years = min(5.0, points / cfg.recovery_per_year) if cfg.recovery_per_year > 0 else 5.0
+        shame = self.model.config.behaviour.record_stigma if stigma and points > 0 else 0.0
+        return shame + (cfg.reward_high + cfg.cost_low) * min(1.0, points / gap) * years
 
     def severity(self) -> dict[str, float]:
         cfg, seen = self.config, set(self.feeds())
@@ -88,7 +89,7 @@ class Points(RuleSetBase):
             "infraction": severity(self._felt(minor)) if "transport" in seen else 0.0,
             "default": severity(self._felt(cfg.default_deduction)) if "courts" in seen else 0.0,
             "speech": severity(self._felt(cfg.speech_deduction)) if "public_security" in seen else 0.0,
-            "prosocial": severity(self._felt(cfg.prosocial_bonus)) if "civil_affairs" in seen else 0.0,
+            "prosocial": severity(self._felt(cfg.prosocial_bonus, stigma=False)) if "civil_affairs" in seen else 0.0,
         }
 
     def standing(self) -> np.ndarray:
