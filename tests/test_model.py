@@ -220,3 +220,19 @@ def test_bad_override_names_the_field():
         ReputationModel("baseline", rng=1, **{"population.n_citizens": 3})
     with pytest.raises(ScenarioError, match="no rule set of kind 'points'"):
         ReputationModel("baseline", rng=1, **{"rules.points.base": 900})
+
+
+def test_firm_and_network_are_inspectable():
+    """A firm's state and the network (as networkx) can be looked at on demand."""
+    model = ReputationModel("blacklist", rng=3, **{**SMALL, "run.steps": 30})
+    model.run()
+    firm = model.firm(0)
+    assert {"quality", "tax_compliance", "reputation", "price", "revenue", "listed"} <= set(firm)
+    assert 0 <= firm["quality"] <= 1
+    with pytest.raises(IndexError, match="firms are numbered"):
+        model.firm(model.firms.n)
+    g = model.graph()
+    assert g.number_of_nodes() == model.citizens.n
+    u, v = model.ties.active_ends()
+    pairs = {(min(a, b), max(a, b)) for a, b in zip(u.tolist(), v.tolist(), strict=True)}
+    assert g.number_of_edges() == len(pairs)  # networkx keeps one edge per pair
