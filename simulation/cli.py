@@ -1,4 +1,5 @@
-"""The ``scoresim`` command line: list, run, validate and document scenarios.
+"""The ``scoresim`` command line: list, run, validate and document scenarios; sweep
+experiments and summarise them (``sweep``, ``summarize``, ``sensitivity``).
 
 Run ``scoresim --help`` (or ``python -m simulation --help``) for the commands and
 examples. Exit statuses: 0 success, 1 an output could not be written after the run,
@@ -56,9 +57,13 @@ examples:
   %(prog)s validate scenarios/*.yaml
   %(prog)s schema --out scenario.schema.json
   %(prog)s metrics
+  %(prog)s sweep experiments/false_positives.yaml --out results/fp --workers 2
+  %(prog)s summarize results/fp
+  %(prog)s sensitivity results/sobol
 
-exit status: 0 success; 1 an output file could not be written after the run;
-2 usage or scenario error (nothing was run); 130 interrupted (nothing written).
+exit status: 0 success; 1 an output file could not be written after the run
+(sweep: or some runs failed); 2 usage, scenario or experiment error (nothing was
+run); 130 interrupted (nothing written; sweep: finished runs are kept).
 """
 
 
@@ -190,7 +195,137 @@ def build_parser() -> argparse.ArgumentParser:
                     "definition and unit."),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_batch_commands(sub)
     return parser
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"workers must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"workers must be at least 1, got {value}")
+    return value
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"level must be a number such as 0.95, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"level must be between 0 and 1 (e.g. 0.95), got {value}")
+    return value
+
+
+def _resamples(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"resamples must be a whole number, got {text!r}") from None
+    if value < 10:
+        raise argparse.ArgumentTypeError(f"resamples must be at least 10, got {value}")
+    return value
+
+
+def _add_batch_commands(sub) -> None:
+    """The researchers' batch commands: sweep, summarize, sensitivity (docs/batch.md)."""
+    sweep = sub.add_parser(
+        "sweep", help="run an experiment: many seeded runs over a design, resumable",
+        description=_wrap("Run every design point of an experiment file, each repeated with seeds spawned "
+                    "from its root seed, on local worker processes or a Dask cluster. Each run is "
+                    "saved in DIR as it finishes; running the same command again (or with --resume) "
+                    "runs only what is missing, so a killed sweep loses at most the runs in progress. "
+                    "Results do not depend on the number of workers. See docs/batch.md."),
+        epilog="output in DIR:\n"
+               "  runs.parquet        one row per run: run_id, point, replicate, seed, the parameter\n"
+               "                      values, status (ok|failed), error, duration_s, cpu_s, final\n"
+               "                      metrics, traceback\n"
+               "  timeseries/         run-NNNNNN.parquet per run: the kept metrics per kept step\n"
+               "  manifest.json       versions, git revision, hashes, design, every run's seed\n"
+               "  experiment.yaml     the experiment with its scenario written out (to resume)\n"
+               "  records/            one small file per finished run (how resuming knows)\n\n"
+               "examples:\n"
+               "  %(prog)s experiments/false_positives.yaml --out results/fp\n"
+               "  %(prog)s experiments/false_positives.yaml --out results/fp --resume\n"
+               "  %(prog)s experiments/sobol_blacklist.yaml --out results/sobol --dask tcp://10.0.0.5:8786\n\n"
+               "exit status: 0 every run ok; 1 some runs failed (recorded with their error) or the\n"
+               "sweep could not go on; 2 invalid experiment or arguments (nothing run);\n"
+               "130 interrupted (finished runs are kept: resume with the same command).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sweep.add_argument("experiment", metavar="EXPERIMENT",
+                       help="experiment YAML file: base scenario, parameters, design, replicates, steps, seed, "
+                            "metrics (see experiments/ and docs/batch.md)")
+    sweep.add_argument("--out", type=Path, metavar="DIR",
+                       help="output directory (required unless --dry-run); created if needed. If it holds this "
+                            "experiment's earlier sweep, only the missing runs are run; if it holds another sweep "
+                            "or other files, nothing is run (exit 2)")
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_workers, metavar="N",
+                       help="local worker processes (default: one per CPU this process may use; 1 runs "
+                            "everything in this process)")
+    where.add_argument("--dask", metavar="ADDRESS",
+                       help="send runs to the Dask distributed scheduler at ADDRESS (e.g. tcp://host:8786) "
+                            "instead of local processes; its workers need this package installed. Files are "
+                            "still written here, by this process")
+    sweep.add_argument("--resume", action="store_true",
+                       help="continue the sweep in DIR, and fail (exit 2) if DIR holds none. Without "
+                            "--resume, a sweep of the same experiment in DIR is continued as well, and a new "
+                            "or empty DIR gets a new sweep")
+    sweep.add_argument("--retry-failed", action="store_true",
+                       help="run again the runs recorded as failed (by default a failed run counts as done)")
+    sweep.add_argument("--dry-run", action="store_true",
+                       help="check the experiment and print its design points and run count; run nothing, "
+                            "write nothing (--out is then not needed)")
+    sweep.add_argument("--quiet", "-q", action="store_true",
+                       help="no progress bar (by default a tqdm bar with ETA is shown on stderr)")
+
+    summarize = sub.add_parser(
+        "summarize", help="mean and confidence interval of each metric per design point",
+        description=_wrap("Summarise a sweep: for every kept metric and design point, the number of "
+                    "successful runs, the mean of their final values, the standard deviation and a "
+                    "Student-t confidence interval of the mean. Prints a table and writes it as CSV."),
+        epilog="examples:\n"
+               "  %(prog)s results/fp\n"
+               "  %(prog)s results/fp --metric wrongful_listings_active --level 0.9 --csv fp.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    summarize.add_argument("dir", metavar="DIR", type=Path, help="a sweep's output directory")
+    summarize.add_argument("--metric", action="append", metavar="NAME", dest="metrics",
+                           help="summarise only this metric (repeatable; default: every kept metric)")
+    summarize.add_argument("--level", type=_level, default=0.95, metavar="P",
+                           help="confidence level of the intervals (default 0.95)")
+    summarize.add_argument("--csv", type=Path, metavar="FILE",
+                           help="where to write the table (default DIR/summary.csv); columns point, the "
+                                "parameters, metric, n, n_failed, mean, std, ci_low, ci_high")
+    summarize.add_argument("--quiet", "-q", action="store_true", help="write the CSV without printing the table")
+
+    sens = sub.add_parser(
+        "sensitivity", help="Sobol' or Morris sensitivity indices of a sweep",
+        description=_wrap("Sensitivity of each kept metric's final value (mean over a point's "
+                    "replicates) to each parameter, computed with SALib: first- and total-order "
+                    "Sobol' indices for a sobol design, Morris mu*, mu and sigma for a morris "
+                    "design, each with a bootstrap confidence interval. Prints the parameters from "
+                    "most to least influential and writes the indices as CSV."),
+        epilog="examples:\n"
+               "  %(prog)s results/sobol\n"
+               "  %(prog)s results/sobol --metric wrongful_listings_active --resamples 2000",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sens.add_argument("dir", metavar="DIR", type=Path, help="output directory of a sweep with a sobol or morris "
+                                                            "design")
+    sens.add_argument("--metric", action="append", metavar="NAME", dest="metrics",
+                      help="analyse only this metric (repeatable; default: every kept metric)")
+    sens.add_argument("--resamples", type=_resamples, default=1000, metavar="N",
+                      help="bootstrap resamples for the confidence intervals (default 1000)")
+    sens.add_argument("--level", type=_level, default=0.95, metavar="P",
+                      help="confidence level of the intervals (default 0.95)")
+    sens.add_argument("--csv", type=Path, metavar="FILE",
+                      help="where to write the indices (default DIR/sensitivity.csv; second-order indices, "
+                           "if any, go next to it as *_second_order.csv)")
+    sens.add_argument("--quiet", "-q", action="store_true", help="write the CSV without printing the table")
 
 
 # --------------------------------------------------------------------------- commands
@@ -328,9 +463,111 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import SweepError, sweep
+
+    if args.dry_run:
+        return _dry_run(args.experiment)
+    if args.out is None:
+        raise UsageError("sweep needs --out DIR, the directory the runs are written to.")
+    resume_hint = shlex.join([*_prog().split(), "sweep", args.experiment, "--out", str(args.out)])
+    try:
+        table = sweep(args.experiment, args.out, workers=args.workers, dask=args.dask, resume=args.resume,
+                      retry_failed=args.retry_failed, progress=not args.quiet,
+                      echo=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; finished runs are saved in {args.out}. Resume with:\n  {resume_hint}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SweepError as exc:
+        print(f"error: {exc}\nFinished runs are saved in {args.out}; resume with:\n  {resume_hint}", file=sys.stderr)
+        return EXIT_WRITE_FAILED
+    except OSError as exc:
+        print(f"error: could not write in {args.out}: {exc.strerror or exc}. Finished runs are saved; resume "
+              f"with:\n  {resume_hint}", file=sys.stderr)
+        return EXIT_WRITE_FAILED
+    failed = table[table["status"] != "ok"]
+    print(f"done: {len(table) - len(failed)} ok, {len(failed)} failed; wrote {args.out / 'runs.parquet'}")
+    if len(failed):
+        for row in failed.head(5).itertuples():
+            print(f"  failed run {row.run_id} (point {row.point}, replicate {row.replicate}, seed {row.seed}): "
+                  f"{row.error}", file=sys.stderr)
+        if len(failed) > 5:
+            print(f"  ... and {len(failed) - 5} more: see the error column of runs.parquet", file=sys.stderr)
+        return EXIT_WRITE_FAILED
+    return EXIT_OK
+
+
+def _dry_run(experiment: str) -> int:
+    from .sweep import Sweep
+
+    plan = Sweep(experiment)
+    e = plan.experiment
+    print(f"experiment  {e.title}")
+    print(f"scenario    {plan.resolved.scenario.title} ({plan.resolved.scenario.population.n_citizens} citizens, "
+          f"{plan.resolved.steps} steps)")
+    print(f"design      {e.design.kind}: {len(plan.design.points)} points x {e.replicates} replicates = "
+          f"{plan.n_runs} runs; seeds {e.seeds} from root seed {e.seed}")
+    print(f"metrics     {len(plan.keep)} kept; time series every {e.metrics.every or '-'} steps")
+    import pandas as pd
+
+    points = pd.DataFrame(plan.design.points, columns=list(plan.design.names))
+    if len(points.columns):
+        points.index.name = "point"
+        print()
+        print(points.head(10).to_string())
+        if len(points) > 10:
+            print(f"... and {len(points) - 10} more points")
+    return EXIT_OK
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    from .analysis import format_summary, summarize
+
+    table = summarize(args.dir, args.metrics, args.level)
+    path = args.csv or args.dir / "summary.csv"
+    _write_csv(path, table)
+    if not args.quiet:
+        print(format_summary(table, args.level))
+        print()
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from .analysis import format_sensitivity, sensitivity
+
+    result = sensitivity(args.dir, args.metrics, args.resamples, args.level)
+    path = args.csv or args.dir / "sensitivity.csv"
+    _write_csv(path, result["indices"])
+    written = [path]
+    if len(result["second_order"]):
+        second = path.with_name(f"{path.stem}_second_order.csv")
+        _write_csv(second, result["second_order"])
+        written.append(second)
+    if not args.quiet:
+        print(format_sensitivity(result, args.level))
+        print()
+    for p in written:
+        print(f"wrote {p}")
+    return EXIT_OK
+
+
+def _write_csv(path: Path, table) -> None:
+    _check_directory(path)
+
+    def write(tmp: str) -> None:
+        table.to_csv(tmp, index=False)
+
+    try:
+        _write_atomically([(path, write)])
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}.") from None
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": cmd_list, "run": cmd_run, "validate": cmd_validate,
     "schema": cmd_schema, "metrics": cmd_metrics,
+    "sweep": cmd_sweep, "summarize": cmd_summarize, "sensitivity": cmd_sensitivity,
 }
 
 
