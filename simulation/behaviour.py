@@ -71,17 +71,22 @@ def purchases(model: ReputationModel):
     cdf = np.cumsum(weight)
     e = b.purchase_trust_elasticity
     bought = u_buy < per_step(b.purchases_per_year, model.config.run.days_per_step) * (1.0 - e + e * c.trust_firms)
+    buyers = np.flatnonzero(bought)
+    chosen = np.minimum(np.searchsorted(cdf, u_firm[buyers] * cdf[-1], side="right"), f.n - 1)
     firm_of = np.zeros(c.n, np.intp)
-    firm_of[bought] = np.minimum(np.searchsorted(cdf, u_firm[bought] * cdf[-1], side="right"), f.n - 1)
-    substandard = bought & (u_bad >= f.quality[firm_of])
-    sales = np.bincount(firm_of[bought], minlength=f.n)
-    bad = np.bincount(firm_of[substandard], minlength=f.n)
+    firm_of[buyers] = chosen
+    bad_buy = u_bad[buyers] >= f.quality[chosen]
+    victims = buyers[bad_buy]
+    substandard = np.zeros(c.n, bool)
+    substandard[victims] = True
+    sales = np.bincount(chosen, minlength=f.n)
+    bad = np.bincount(chosen[bad_buy], minlength=f.n)
     sold = sales > 0
     f.reputation[sold] += REPUTATION_LEARNING * ((1.0 - bad[sold] / sales[sold]) - f.reputation[sold])
     f.revenue = sales * f.price * (1.0 - cons.firm_revenue_loss)
-    c.wealth -= substandard * b.fraud_loss_share * f.price[firm_of]
-    lr = b.trust_learning
-    c.trust_firms[bought] += lr * ((~substandard[bought]) - c.trust_firms[bought])
+    c.wealth[victims] -= b.fraud_loss_share * f.price[chosen[bad_buy]]
+    trust = c.trust_firms[buyers]
+    c.trust_firms[buyers] = trust + b.trust_learning * (~bad_buy - trust)
     return bought, substandard, firm_of
 
 

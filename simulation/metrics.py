@@ -7,6 +7,7 @@ definitions; ``CONFUSION_GROUPS`` names the groups of the per-group confusion ma
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -71,35 +72,69 @@ CONFUSION_CELLS = ("tp", "fp", "fn", "tn")
 CONFUSION_COLUMNS = [f"cm_{g}_{c}" for g in CONFUSION_GROUPS for c in CONFUSION_CELLS]
 
 
+def share(mask: np.ndarray) -> float:
+    """Share of True in a mask (0 for an empty one): the mean, without converting to float."""
+    return np.count_nonzero(mask) / mask.size if mask.size else 0.0
+
+
 def gini(x: np.ndarray) -> float:
-    """Gini coefficient of non-negative values (0 for empty or all-zero input)."""
-    total = x.sum()
+    """Gini coefficient of values, negative ones counted as 0 (0 for empty or all-zero input)."""
     n = x.size
-    if n == 0 or total <= 0:
+    if n == 0:
         return 0.0
     s = np.sort(x)
-    return float((2.0 * np.dot(np.arange(1, n + 1), s) / (n * total)) - (n + 1.0) / n)
+    if s[0] < 0:
+        np.maximum(s, 0.0, out=s)
+    total = s.sum()
+    if total <= 0:
+        return 0.0
+    return float((2.0 * np.dot(_ranks(n), s) / (n * total)) - (n + 1.0) / n)
+
+
+@functools.lru_cache(maxsize=4)
+def _ranks(n: int) -> np.ndarray:
+    """1, 2, ..., n as floats (cached: the population size does not change in a run)."""
+    ranks = np.arange(1.0, n + 1.0)
+    ranks.flags.writeable = False
+    return ranks
 
 
 class Groups:
-    """The groups of the population (urban/rural, income tercile, education level) as
-    integer codes, so that per-group sums are one ``bincount`` each."""
+    """The groups of the population (urban/rural, income tercile, education level).
+
+    Each citizen gets one cell code for the combination of residence, income tercile
+    and education (18 cells), so that a per-group sum is one ``bincount`` over the
+    cells, whose table is then summed along the other groupings."""
 
     GROUPINGS = {
         "residence": ("rural", "urban"),
         "income": ("income_low", "income_mid", "income_high"),
         "education": ("education_low", "education_mid", "education_high"),
     }
+    SHAPE = tuple(len(labels) for labels in GROUPINGS.values())
 
     def __init__(self, citizens) -> None:
         self.n = citizens.n
         self.codes = {"residence": citizens.urban.astype(np.intp),
                       "income": citizens.income_tercile.astype(np.intp),
                       "education": citizens.education.astype(np.intp)}
+        self.cell = np.ravel_multi_index(tuple(self.codes.values()), self.SHAPE)
         self.sizes = {"all": float(self.n)}
-        for grouping, labels in self.GROUPINGS.items():
-            counts = np.bincount(self.codes[grouping], minlength=len(labels))
-            self.sizes.update(zip(labels, counts.astype(float), strict=True))
+        counts = np.bincount(self.cell, minlength=self.cell_count).astype(float)
+        self.sizes.update({g: float(size) for g, size in self._marginals(counts).items()})
+
+    @property
+    def cell_count(self) -> int:
+        return int(np.prod(self.SHAPE))
+
+    def _marginals(self, table: np.ndarray) -> dict:
+        """Per-group totals of a table over the cells (extra trailing axes are kept)."""
+        table = table.reshape(*self.SHAPE, *table.shape[1:])
+        out = {}
+        for axis, labels in enumerate(self.GROUPINGS.values()):
+            others = tuple(a for a in range(len(self.SHAPE)) if a != axis)
+            out.update(zip(labels, table.sum(axis=others), strict=True))
+        return out
 
     def masks(self) -> dict[str, np.ndarray]:
         """Membership mask of each group (``all`` included)."""
@@ -110,19 +145,16 @@ class Groups:
 
     def sums(self, x: np.ndarray) -> dict[str, float]:
         """Sum of ``x`` (numbers or a mask) within each group."""
-        out = {"all": float(x.sum())}
-        for grouping, labels in self.GROUPINGS.items():
-            sums = np.bincount(self.codes[grouping], weights=x, minlength=len(labels))
-            out.update(zip(labels, sums.tolist(), strict=True))
+        table = np.bincount(self.cell, weights=x, minlength=self.cell_count)
+        out = {"all": float(table.sum())}
+        out.update({g: float(s) for g, s in self._marginals(table).items()})
         return out
 
     def cross(self, cell: np.ndarray, n_cells: int) -> dict[str, np.ndarray]:
         """Counts of each value of ``cell`` (integers 0 .. n_cells - 1) within each group."""
-        out = {"all": np.bincount(cell, minlength=n_cells).astype(float)}
-        for grouping, labels in self.GROUPINGS.items():
-            table = np.bincount(self.codes[grouping] * n_cells + cell, minlength=len(labels) * n_cells)
-            out.update(zip(labels, table.reshape(len(labels), n_cells).astype(float), strict=True))
-        return out
+        table = np.bincount(self.cell * n_cells + cell, minlength=self.cell_count * n_cells)
+        table = table.reshape(self.cell_count, n_cells).astype(float)
+        return {"all": table.sum(axis=0), **self._marginals(table)}
 
     def means(self, x: np.ndarray) -> dict[str, float]:
         """Mean of ``x`` within each group (0 for an empty group)."""
@@ -152,9 +184,9 @@ def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> d
     out.update({
         "trust_generalized": float(c.trust_generalized.mean()),
         "trust_in_firms": float(c.trust_firms.mean()),
-        "gini_wealth": gini(np.maximum(c.wealth, 0.0)),
+        "gini_wealth": gini(c.wealth),
         "gini_income": gini(c.income),
-        "share_sanctioned": float(cons.sanctioned.mean()),
+        "share_sanctioned": share(cons.sanctioned),
         "watched_mean": float(c.watched.mean()),
         "approval_mean": float(c.approval.mean()),
         "approval_urban": approval["urban"],
@@ -164,31 +196,35 @@ def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> d
         "approval_high_education": approval["education_high"],
         "approval_low_education": approval["education_low"],
         "firm_quality_mean": float(f.quality.mean()),
-        "firms_listed_share": float(cons.firm_listed.mean()),
+        "firms_listed_share": share(cons.firm_listed),
     })
     if model.group_index.sizes["urban"] and wealth["rural"] > 0:
         out["wealth_ratio_urban_rural"] = wealth["urban"] / wealth["rural"]
     if acts is not None:
-        bought = int(acts.bought.sum())
+        bought = np.count_nonzero(acts.bought)
         out.update({
             "transaction_success_rate": acts.kept / acts.trusted if acts.trusted else 0.0,
-            "fraud_rate": float((acts.victim | acts.substandard).mean()),
-            "infraction_rate": float(acts.infraction.mean()),
-            "default_rate": float(acts.cheated.mean()),
-            "prosocial_rate": float(acts.prosocial.mean()),
-            "speech_rate": float(acts.speech.mean()),
-            "substandard_share": float(acts.substandard.sum()) / bought if bought else 0.0,
+            "fraud_rate": share(acts.victim | acts.substandard),
+            "infraction_rate": share(acts.infraction),
+            "default_rate": share(acts.cheated),
+            "prosocial_rate": share(acts.prosocial),
+            "speech_rate": share(acts.speech),
+            "substandard_share": np.count_nonzero(acts.substandard) / bought if bought else 0.0,
         })
     if rec is not None:
         out["firm_violations_recorded"] = float(rec.firm_violations.sum())
     degree = ties.degree()
-    out["isolated_share"] = float((degree == 0).mean())
+    out["isolated_share"] = share(degree == 0)
     u, v = ties.active_ends()
     if u.size:
         out["cross_group_tie_share"] = float(np.count_nonzero(c.urban[u] != c.urban[v]) / u.size)
     s = cons.sanctioned
-    if s.any() and (~s).any() and degree[~s].mean() > 0:
-        out["listed_degree_ratio"] = float(degree[s].mean() / degree[~s].mean())
+    n_s = np.count_nonzero(s)
+    if 0 < n_s < s.size:
+        ties_s = int(degree[s].sum())
+        ties_rest = int(degree.sum()) - ties_s
+        if ties_rest > 0:
+            out["listed_degree_ratio"] = (ties_s / n_s) / (ties_rest / (s.size - n_s))
     standing = model.standing()
     if standing is not None:
         out["score_assortativity"] = assortativity(standing, ties)

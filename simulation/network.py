@@ -170,19 +170,25 @@ def assortativity(x: np.ndarray, ties: Ties) -> float:
     in both directions (Newman's assortativity coefficient); citizens with a NaN value
     are left out; 0 when undefined.
 
-    Counting both directions makes the two sides' means and variances equal, so
-    r = mean((x_u - m)(x_v - m)) / var with m and var taken over both ends together.
+    Counting both directions makes the two sides' means and variances equal, so with
+    E ties and d = x - m, r = (sum over ties of d_u d_v / E) / var, where m and var are
+    taken over both ends together. When every value is finite, sums over ends are
+    degree-weighted sums over citizens, and only the cross term needs the values
+    gathered along the ties.
     """
     u, v = ties.active_ends()
-    xu, xv = x[u], x[v]
-    if not np.isfinite(x).all():
-        ok = np.isfinite(xu) & np.isfinite(xv)
-        xu, xv = xu[ok], xv[ok]
-    if xu.size < 2:  # fewer than two ties: undefined
+    if np.isfinite(x).all():
+        ends, weight = 2 * u.size, ties.degree()
+    else:
+        ok = np.isfinite(x[u]) & np.isfinite(x[v])
+        u, v = u[ok], v[ok]
+        ends = 2 * u.size
+        weight = np.bincount(u, minlength=x.size) + np.bincount(v, minlength=x.size)
+        x = np.nan_to_num(x)
+    if ends < 4:  # fewer than two ties: undefined
         return 0.0
-    mean = (xu.sum() + xv.sum()) / (2 * xu.size)
-    du, dv = xu - mean, xv - mean
-    var = (du @ du + dv @ dv) / (2 * xu.size)
-    if var < 1e-12:  # standings (essentially) all equal: undefined
+    d = x - np.dot(weight, x) / ends
+    var = np.dot(weight, d * d) / ends
+    if var < 1e-12:  # values (essentially) all equal: undefined
         return 0.0
-    return float((du @ dv) / xu.size / var)
+    return float(np.dot(d[u], d[v]) / u.size / var)

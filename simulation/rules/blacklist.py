@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..metrics import share
 from .base import Consequences, RuleSetBase, severity
 
 APPEAL_INCOME_WEIGHT = 0.5
@@ -154,7 +155,7 @@ class Blacklist(RuleSetBase):
         capacity = regulator.capacity(c.n, self.rng.random())
         if ready.size > capacity:
             ready = ready[np.argsort(appeal[ready], kind="stable")[:capacity]]
-        regulator.appeal_queue = int(((appeal >= 0) & listed).sum()) - ready.size
+        regulator.appeal_queue = np.count_nonzero((appeal >= 0) & listed) - ready.size
         rc = regulator.config
         p_win = np.where(wrong[ready], rc.appeal_success_wrongful, rc.appeal_success_rightful)
         won = np.zeros(c.n, bool)
@@ -165,7 +166,7 @@ class Blacklist(RuleSetBase):
     def _clear(self, who, until, wrong, since, appeal, event) -> None:
         step, dps = self.model.steps, self.model.config.run.days_per_step
         cleared_wrong = who & wrong
-        self.cleared_wrongful += int(cleared_wrong.sum())
+        self.cleared_wrongful += np.count_nonzero(cleared_wrong)
         self.cleared_wrongful_days += float((step - since[cleared_wrong]).sum()) * dps
         self.model.events.add(step, who, event)
         until[who] = -1
@@ -191,18 +192,19 @@ class Blacklist(RuleSetBase):
         step, dps = self.model.steps, self.model.config.run.days_per_step
         listed = self.listed()
         wrong = self.wrongly_listed()
-        n_listed = int(listed.sum())
+        n_listed = np.count_nonzero(listed)
+        n_wrong = np.count_nonzero(wrong)
         wrong_since = np.where((self.court_until > step) & self.court_wrong, self.court_since,
                                np.where((self.sector_until > step) & self.sector_wrong, self.sector_since, step))
         return {
             "share_listed": n_listed / listed.size,
-            "share_listed_innocent": float(wrong.sum()) / n_listed if n_listed else 0.0,
-            "wrongful_listings_active": float(wrong.sum()),
-            "mean_wrongful_days": float((step - wrong_since[wrong]).mean() * dps) if wrong.any() else 0.0,
+            "share_listed_innocent": n_wrong / n_listed if n_listed else 0.0,
+            "wrongful_listings_active": float(n_wrong),
+            "mean_wrongful_days": float((step - wrong_since[wrong]).mean() * dps) if n_wrong else 0.0,
             "mean_days_to_clear_wrongful": (self.cleared_wrongful_days / self.cleared_wrongful
                                             if self.cleared_wrongful else 0.0),
-            "share_redlisted": float(self.redlisted.mean()),
-            "appeals_pending": float(((self.court_appeal >= 0) | (self.sector_appeal >= 0)).sum()),
+            "share_redlisted": share(self.redlisted),
+            "appeals_pending": float(np.count_nonzero((self.court_appeal >= 0) | (self.sector_appeal >= 0))),
         }
 
     def citizen(self, i: int) -> dict:

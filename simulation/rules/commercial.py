@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..metrics import share
 from ..network import rewire
 from .base import Consequences, RuleSetBase, choose_opt_in, severity
 
@@ -119,7 +120,7 @@ class Commercial(RuleSetBase):
 
     def metrics(self) -> dict[str, float]:
         return {
-            "opted_in_commercial": float(self.opted.mean()),
+            "opted_in_commercial": share(self.opted),
             "mean_commercial_score": float(self.scores[self.opted].mean()) if self.opted.any() else 0.0,
         }
 

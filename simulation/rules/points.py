@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..metrics import share
 from .base import Consequences, RuleSetBase, severity
 
 GRADES = ("AAA", "AA", "A", "B", "C", "D")
@@ -98,8 +99,8 @@ class Points(RuleSetBase):
 
     def metrics(self) -> dict[str, float]:
         return {
-            "share_low_grade": float((self.grade >= LOW_GRADES).mean()),
-            "share_high_grade": float((self.grade <= 1).mean()),
+            "share_low_grade": share(self.grade >= LOW_GRADES),
+            "share_high_grade": share(self.grade <= 1),
             "mean_points": float(self.points.mean()),
         }
 

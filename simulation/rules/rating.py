@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..metrics import share
 from .base import Consequences, RuleSetBase, choose_opt_in, severity
 
 LEVELS = ("bad", "good", "very good")
@@ -60,8 +61,8 @@ class Rating(RuleSetBase):
         return np.where(self.opted, self.level / 2.0, np.nan)
 
     def metrics(self) -> dict[str, float]:
-        return {"opted_in_rating": float(self.opted.mean()),
-                "share_rated_bad": float((self.opted & (self.level == 0)).mean())}
+        return {"opted_in_rating": share(self.opted),
+                "share_rated_bad": share(self.opted & (self.level == 0))}
 
     def citizen(self, i: int) -> dict:
         return {"rating_opted_in": bool(self.opted[i]),
