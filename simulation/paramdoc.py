@@ -13,9 +13,10 @@ the value a run really uses.
 ``render_metrics()`` does the same for :data:`simulation.metrics.METRICS` and the
 per-group confusion-matrix columns.
 
-Run ``python -m simulation.paramdoc`` to rewrite ``docs/parameters.md`` and
-``docs/metrics.md``; ``python -m simulation.paramdoc --check`` exits 1 if either file
-differs from what would be written.
+Run ``python -m simulation.paramdoc`` to rewrite ``docs/parameters.md``,
+``docs/metrics.md`` and ``docs/reference-cli.md`` (from the CLI's argument parser, see
+:mod:`simulation.clidoc`); ``python -m simulation.paramdoc --check`` exits 1 if any of
+them differs from what would be written.
 """
 
 from __future__ import annotations
@@ -613,7 +614,9 @@ def render_metrics() -> str:
 
 def pages() -> dict[str, str]:
     """File name -> content of every generated page."""
-    return {PARAMETERS_FILE: render(), METRICS_FILE: render_metrics()}
+    from . import clidoc
+
+    return {PARAMETERS_FILE: render(), METRICS_FILE: render_metrics(), clidoc.CLI_FILE: clidoc.render()}
 
 
 def stale(docs_dir: Path = DOCS_DIR) -> list[Path]:
@@ -642,7 +645,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m simulation.paramdoc [--check] [--docs DIR]``."""
     parser = argparse.ArgumentParser(
         prog="python -m simulation.paramdoc",
-        description="Generate docs/parameters.md and docs/metrics.md from the code.")
+        description="Generate docs/parameters.md, docs/metrics.md and docs/reference-cli.md from the code.")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 if a generated page is missing or out of date")
     parser.add_argument("--docs", type=Path, default=DOCS_DIR, help="folder of the pages (default: docs/)")
