@@ -40,11 +40,13 @@ class Acts:
     tax_evasion: np.ndarray      # firms
 
 
-def deterrence(model: ReputationModel, behaviour: str) -> np.ndarray:
-    """Per-citizen share by which perceived sanctions cut a behaviour's probability."""
+def deterrence(model: ReputationModel, behaviour: str, who: np.ndarray | None = None) -> np.ndarray:
+    """Per-citizen share by which perceived sanctions cut a behaviour's probability
+    (for the citizens numbered in ``who``, or all)."""
     b = model.config.behaviour
     strength = b.chilling_strength if behaviour == "speech" else b.deterrence_strength
-    return np.minimum(1.0, strength * model.citizens.watched * model.severity.get(behaviour, 0.0))
+    watched = model.citizens.watched if who is None else model.citizens.watched[who]
+    return np.minimum(1.0, strength * watched * model.severity.get(behaviour, 0.0))
 
 
 def act(model: ReputationModel) -> Acts:
@@ -113,7 +115,7 @@ def transactions(model: ReputationModel):
     stake = b.stake_days * c.income[a]
     afford = np.minimum(1.0, c.wealth[e] / np.maximum(stake, 1e-12))
     h = c.honesty[e]
-    p_keep = afford * (h + (1.0 - h) * deterrence(model, "default")[e])
+    p_keep = afford * (h + (1.0 - h) * deterrence(model, "default", e))
     kept = trusted & (u_keep < p_keep)
     cheat = trusted & ~kept
     n = c.n
@@ -136,10 +138,7 @@ def infractions(model: ReputationModel):
     c, b = model.citizens, model.config.behaviour
     rng = model.streams["infractions"]
     u, u_serious = rng.random(c.n), rng.random(c.n)
-    mean_dishonesty = max(1.0 - float(model.config.population.honesty_mean), 1e-3)
-    rate = b.infractions_per_year * (1.0 - c.honesty) / mean_dishonesty
-    p = -np.expm1(-rate * model.config.run.days_per_step / 365.0) * (1.0 - deterrence(model, "infraction"))
-    infraction = u < p
+    infraction = u < deterred(model, "infraction")
     serious = infraction & (u_serious < b.serious_share)
     c.last_serious[serious] = model.steps
     return infraction, serious
@@ -148,17 +147,32 @@ def infractions(model: ReputationModel):
 def prosocial(model: ReputationModel) -> np.ndarray:
     """Volunteering and donating: more likely the more honest, and more likely when a
     bonus rewards it."""
-    c, b = model.citizens, model.config.behaviour
-    u = model.streams["prosocial"].random(c.n)
-    boost = 1.0 + b.prosocial_incentive * model.severity.get("prosocial", 0.0)
-    rate = b.prosocial_per_year * c.honesty * boost
-    return u < -np.expm1(-rate * model.config.run.days_per_step / 365.0)
+    return model.streams["prosocial"].random(model.citizens.n) < model.chances["prosocial"]
 
 
 def speech(model: ReputationModel) -> np.ndarray:
     """Critical posts: by inclination, silenced by perceived penalties (chilling)."""
-    c, b = model.citizens, model.config.behaviour
-    u = model.streams["speech"].random(c.n)
-    rate = b.speech_per_year * c.speech_inclination
-    p = -np.expm1(-rate * model.config.run.days_per_step / 365.0) * (1.0 - deterrence(model, "speech"))
-    return u < p
+    return model.streams["speech"].random(model.citizens.n) < deterred(model, "speech")
+
+
+def step_chances(model: ReputationModel) -> dict[str, np.ndarray]:
+    """Each citizen's chance per step of an infraction (more likely the less honest),
+    a prosocial act (the more honest, and more with a bonus) and a critical post (by
+    inclination), before deterrence. They change only with the scenario, so the model
+    computes them when it is configured."""
+    c, b, pop = model.citizens, model.config.behaviour, model.config.population
+    dps = model.config.run.days_per_step
+    mean_dishonesty = max(1.0 - float(pop.honesty_mean), 1e-3)
+    boost = 1.0 + b.prosocial_incentive * model.severity.get("prosocial", 0.0)
+    rates = {"infraction": b.infractions_per_year * (1.0 - c.honesty) / mean_dishonesty,
+             "prosocial": b.prosocial_per_year * c.honesty * boost,
+             "speech": b.speech_per_year * c.speech_inclination}
+    return {name: -np.expm1(-rate * dps / 365.0) for name, rate in rates.items()}
+
+
+def deterred(model: ReputationModel, behaviour: str) -> np.ndarray:
+    """This step's chance of ``behaviour``, cut by deterrence (see :func:`deterrence`)."""
+    chance = model.chances[behaviour]
+    if not model.severity.get(behaviour, 0.0):
+        return chance
+    return chance * (1.0 - deterrence(model, behaviour))

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import metrics
-from .behaviour import Acts, act
+from .behaviour import Acts, act, step_chances
 from .catalog import load_scenario
 from .events import EventLog
 from .network import Ties, homophilous, read_edge_list, rewire, small_world
@@ -35,6 +35,7 @@ from .population import make_citizens, make_firms
 from .recording import Records, observe
 from .regulators import DOMAINS, Regulator
 from .rules import REGISTRY, Consequences
+from .rules.base import join_chance
 from .scenario import Scenario
 from .streams import make_streams
 
@@ -157,6 +158,8 @@ class ReputationModel(mesa.Model):
             for behaviour, value in rule.severity().items():
                 combined[behaviour] = 1.0 - (1.0 - combined.get(behaviour, 0.0)) * (1.0 - value)
         self.severity = combined
+        self.chances = step_chances(self)
+        self.join_chance = join_chance(self)
 
     # ------------------------------------------------------------------ the step
 
@@ -217,7 +220,7 @@ class ReputationModel(mesa.Model):
         self._adapt_firms(cons)
         if not self.active:
             return
-        signal = np.zeros(c.n)
+        signal = 0.0
         for rule in self.active:
             signal = np.maximum(signal, rule.watch_signal())
         target = np.minimum(1.0, signal + b.panopticon_boost * cons.published.any()

@@ -64,14 +64,11 @@ def observe(model: ReputationModel, acts: Acts) -> Records:
     opens = new_default & (c.judgement_due < 0)
     c.judgement_due[opens] = step + int(np.ceil(_grace_days(model) / dps))
     c.judgement_wrongful[opens] = default_false[opens]
-    log.add(step, opens, "judgement", default_false.astype(float))
+    log.add(step, opens, "judgement", default_false)
 
     due = (c.judgement_due >= 0) & (c.judgement_due <= step)
     u_comply, u_record = err.random(n), err.random(n)
-    afford = np.minimum(1.0, c.wealth / np.maximum(model.config.behaviour.stake_days * c.income, 1e-12))
-    b = model.config.behaviour
-    p_comply = afford * (b.comply_prob + (1.0 - b.comply_prob) * deterrence(model, "default"))
-    complied = due & ~c.judgement_wrongful & (u_comply < p_comply)
+    complied = _complied(model, np.flatnonzero(due & ~c.judgement_wrongful), u_comply)
     recorded_met = complied & regs["courts"].records_compliance(u_record)
     unmet = due & ~recorded_met
     unmet_wrongful = unmet & (c.judgement_wrongful | complied)
@@ -100,6 +97,17 @@ def observe(model: ReputationModel, acts: Acts) -> Records:
         firm_violations=market_hits.astype(float) + tax_seen,
         shared={name: getattr(r.config, "shares_records", False) for name, r in regs.items()},
     )
+
+
+def _complied(model: ReputationModel, owing: np.ndarray, u_comply: np.ndarray) -> np.ndarray:
+    """Which of the citizens numbered in ``owing`` (due, judgement not wrongful) meet
+    their judgement: by their means to pay, more likely the more a default is deterred."""
+    c, b = model.citizens, model.config.behaviour
+    afford = np.minimum(1.0, c.wealth[owing] / np.maximum(b.stake_days * c.income[owing], 1e-12))
+    p_comply = afford * (b.comply_prob + (1.0 - b.comply_prob) * deterrence(model, "default", owing))
+    complied = np.zeros(c.n, bool)
+    complied[owing[u_comply[owing] < p_comply]] = True
+    return complied
 
 
 def _grace_days(model: ReputationModel) -> int:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..regulators import per_step
+
 if TYPE_CHECKING:
     from ..model import ReputationModel
     from ..recording import Records
@@ -124,14 +126,19 @@ def choose_opt_in(model: ReputationModel, opted: np.ndarray, expects_reward: np.
     at a ``CURIOUS_SHARE`` of that rate without any usable reward and at the full rate
     when they expect a reward they can use where they live;
     members who expect no reward leave at ``opt_out_per_year``."""
-    from ..regulators import per_step
-
     b, dps = model.config.behaviour, model.config.run.days_per_step
     u_in, u_out = rng.random(opted.size), rng.random(opted.size)
-    p_in = per_step(b.opt_in_per_year, dps) * (
-        CURIOUS_SHARE + (1.0 - CURIOUS_SHARE) * expects_reward * model.reach)
+    curious, rewarded = model.join_chance
+    p_in = np.where(expects_reward, rewarded, curious)
     join = ~opted & (u_in < p_in)
     leave = opted & ~expects_reward & (u_out < per_step(b.opt_out_per_year, dps))
     model.events.add(model.steps, join, f"opted_in_{label}")
     model.events.add(model.steps, leave, f"opted_out_{label}")
     return (opted | join) & ~leave
+
+
+def join_chance(model: ReputationModel) -> tuple[float, np.ndarray]:
+    """Chance per step of joining an opt-in scheme without a usable reward (one number)
+    and with one (per citizen, by where they live); see :func:`choose_opt_in`."""
+    p = per_step(model.config.behaviour.opt_in_per_year, model.config.run.days_per_step)
+    return p * CURIOUS_SHARE, p * (CURIOUS_SHARE + (1.0 - CURIOUS_SHARE) * model.reach)

@@ -54,6 +54,8 @@ class Blacklist(RuleSetBase):
         self.last_prosocial = np.full(n, -(10**6), np.int32)
         self.cleared_wrongful_days = 0.0
         self.cleared_wrongful = 0
+        c = model.citizens  # each citizen's means to appeal, from fixed attributes
+        self._means = APPEAL_INCOME_WEIGHT * c.income_rank + APPEAL_EDUCATION_WEIGHT * c.education
 
     def _steps(self, days: int) -> int:
         return int(np.ceil(days / self.model.config.run.days_per_step))
@@ -135,7 +137,7 @@ class Blacklist(RuleSetBase):
             (self.sector_until, self.sector_wrong, self.sector_since, self.sector_appeal, "transport"),
         ):
             self._appeals(until, wrong, since, appeal, self.model.regulators[dept])
-            ended = (until >= 0) & (until <= step)
+            ended = np.flatnonzero((until >= 0) & (until <= step))
             self._clear(ended, until, wrong, since, appeal, "delisted_expiry")
 
     def _appeals(self, until, wrong, since, appeal, regulator) -> None:
@@ -145,28 +147,29 @@ class Blacklist(RuleSetBase):
         c = model.citizens
         u_file, u_win = self.rng.random(c.n), self.rng.random(c.n)
         listed = until > step
-        means = APPEAL_INCOME_WEIGHT * c.income_rank + APPEAL_EDUCATION_WEIGHT * c.education
-        p_file = behaviour.appeal_propensity * means * np.where(wrong, 1.0, behaviour.rightful_appeal_share)
-        filing = listed & (appeal < 0) & (u_file < p_file)
+        may_file = np.flatnonzero(listed & (appeal < 0))
+        p_file = behaviour.appeal_propensity * self._means[may_file] * np.where(
+            wrong[may_file], 1.0, behaviour.rightful_appeal_share)
+        filing = may_file[u_file[may_file] < p_file]
         appeal[filing] = step
         model.events.add(step, filing, "appealed")
-        ready = np.flatnonzero(listed & (appeal >= 0) & (step - appeal >= regulator.delay_steps(
-            model.config.run.days_per_step)))
+        pending = listed & (appeal >= 0)
+        ready = np.flatnonzero(pending & (step - appeal >= regulator.delay_steps(model.config.run.days_per_step)))
         capacity = regulator.capacity(c.n, self.rng.random())
         if ready.size > capacity:
             ready = ready[np.argsort(appeal[ready], kind="stable")[:capacity]]
-        regulator.appeal_queue = np.count_nonzero((appeal >= 0) & listed) - ready.size
+        regulator.appeal_queue = np.count_nonzero(pending) - ready.size
         rc = regulator.config
         p_win = np.where(wrong[ready], rc.appeal_success_wrongful, rc.appeal_success_rightful)
-        won = np.zeros(c.n, bool)
-        won[ready[u_win[ready] < p_win]] = True
+        won = np.sort(ready[u_win[ready] < p_win])
         appeal[ready] = -1
         self._clear(won, until, wrong, since, appeal, "delisted_appeal")
 
     def _clear(self, who, until, wrong, since, appeal, event) -> None:
+        """End the listings of the citizens numbered in ``who``."""
         step, dps = self.model.steps, self.model.config.run.days_per_step
-        cleared_wrong = who & wrong
-        self.cleared_wrongful += np.count_nonzero(cleared_wrong)
+        cleared_wrong = who[wrong[who]]
+        self.cleared_wrongful += cleared_wrong.size
         self.cleared_wrongful_days += float((step - since[cleared_wrong]).sum()) * dps
         self.model.events.add(step, who, event)
         until[who] = -1

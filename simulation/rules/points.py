@@ -34,8 +34,11 @@ class Points(RuleSetBase):
         self.deducted = np.zeros(model.citizens.n, bool)
 
     def _grades(self) -> np.ndarray:
-        thresholds = -np.asarray(self.config.grade_thresholds)
-        return np.searchsorted(thresholds, -self.points, side="left").astype(np.int8)
+        """Grade index (0 = AAA) of each citizen: the number of thresholds above their points."""
+        grade = np.zeros(self.points.size, np.int8)
+        for threshold in self.config.grade_thresholds:
+            grade += self.points < threshold
+        return grade
 
     def feeds(self) -> tuple[str, ...]:
         shared = self.model.regulators
