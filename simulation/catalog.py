@@ -27,18 +27,58 @@ def scenario_names() -> list[str]:
     return sorted(p.stem for p in scenario_dir().glob("*.yaml"))
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (no Python tags), except that a key given twice in one
+    mapping is an error instead of the last one silently winning."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node.start_mark)
+                except TypeError:  # unhashable key: the safe loader reports it
+                    continue
+                if first is not key_node.start_mark:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} is given twice (first at line {first.line + 1})",
+                        key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error on one line: where, and what is wrong."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        return (f"character {exc.position + 1}: the control character #x{exc.character:04x} is not allowed "
+                "(YAML files are plain text)") if isinstance(exc.character, int) else str(exc.reason)
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and start is not None:
+        problem = f"{problem} ({context} from line {start.line + 1})"
+    text = " ".join(f"{where}{problem}".split())
+    if "python/" in text:
+        text += " (Python tags are not allowed)"
+    return text
+
+
 def read_yaml(path: Path) -> Any:
-    """Parse a YAML file safely (no Python tags), refusing huge or non-UTF-8 files."""
+    """Parse a YAML file safely (no Python tags, no repeated keys), refusing huge or
+    non-UTF-8 files."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise ScenarioError(f"{path}: file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}.")
         text = path.read_bytes().decode("utf-8")
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a safe loader
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+        raise ScenarioError(f"{path}: not valid YAML: {yaml_problem(exc)}.") from None
     except RecursionError:
         raise ScenarioError(f"{path}: nested too deeply to be a scenario file.") from None
     except OSError as exc:
@@ -61,9 +101,14 @@ def load_scenario(spec: str | Path | Scenario | dict) -> Scenario:
             raise ScenarioError(
                 f"no shipped scenario or file named '{spec}'.{hint} Shipped: {', '.join(names)}."
             )
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a directory, not a scenario file.")
     if not path.is_file():
         raise ScenarioError(f"{path}: no such file.")
     data = read_yaml(path)
+    if data is None:
+        raise ScenarioError(f"{path}: the file is empty (or only comments); a scenario is a mapping of "
+                            "sections such as population, rules and run.")
     if isinstance(data, dict):
         _resolve_relative_paths(data, path.parent)
     return validate_scenario(data, source=str(path))
@@ -71,7 +116,7 @@ def load_scenario(spec: str | Path | Scenario | dict) -> Scenario:
 
 def _resolve_relative_paths(data: dict, folder: Path) -> None:
     network = data.get("network")
-    if isinstance(network, dict) and isinstance(network.get("path"), str):
+    if isinstance(network, dict) and isinstance(network.get("path"), str) and network["path"]:
         p = Path(network["path"])
         if not p.is_absolute():
             network["path"] = str((folder / p).resolve())

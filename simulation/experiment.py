@@ -29,8 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .catalog import load_scenario, read_yaml
 from .metrics import CONFUSION_COLUMNS, METRICS
-from .overrides import ScenarioError, _suggest, apply_overrides, set_path
-from .scenario import Scenario
+from .overrides import ScenarioError, _suggest, apply_overrides, describe_errors, set_path
+from .scenario import Scenario, no_bool_for_number
 
 MAX_SEED = 2**63 - 1
 """Largest root seed (run seeds are 63-bit integers too)."""
@@ -50,6 +50,11 @@ class ExperimentError(ScenarioError):
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
                               allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, data: Any) -> Any:
+        return no_bool_for_number(cls, data)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -376,6 +381,8 @@ def load_experiment(spec: str | Path | Mapping | Experiment) -> Resolved:
     if isinstance(spec, Mapping):
         return resolve(_validate(dict(spec), "experiment"), Path.cwd(), "experiment")
     path = Path(spec)
+    if path.is_dir():
+        raise ExperimentError(f"{path}: is a directory, not an experiment file.")
     if not path.is_file():
         raise ExperimentError(f"{path}: no such experiment file.")
     try:
@@ -386,6 +393,9 @@ def load_experiment(spec: str | Path | Mapping | Experiment) -> Resolved:
 
 
 def _validate(data: Any, source: str) -> Experiment:
+    if data is None:
+        raise ExperimentError(f"{source}: the file is empty (or only comments); an experiment is a mapping of "
+                              "fields such as scenario, parameters, design, replicates and seed.")
     if not isinstance(data, dict):
         raise ExperimentError(f"{source}: expected a mapping of fields (scenario, parameters, design, ...), "
                               f"got {type(data).__name__}.")
@@ -396,20 +406,14 @@ def _validate(data: Any, source: str) -> Experiment:
 
 
 def format_errors(exc: ValidationError) -> str:
-    """One line per problem: the field (``parameters[dotted.path].range``), what is wrong."""
-    lines = []
-    for err in exc.errors(include_url=False):
-        field = _field_name(err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            parent = _model_at(err["loc"][:-1])
-            allowed = list(parent.model_fields) if parent is not None else []
-            msg = "unknown field." + _suggest(str(err["loc"][-1]), allowed)
-        elif ("input" in err and err["type"] != "missing" and "got" not in msg
-              and not isinstance(err["input"], (dict, list))):
-            msg = f"{msg} (got {err['input']!r})"
-        lines.append(f"  - {field}: {msg}")
-    return "\n".join(lines)
+    """One line per problem: the field (``parameters[dotted.path].range``), what is wrong,
+    what is allowed (see :func:`simulation.overrides.describe_errors`)."""
+
+    def field_info(loc):
+        parent = _model_at(loc[:-1]) if loc and isinstance(loc[-1], str) else None
+        return parent.model_fields.get(loc[-1]) if parent is not None else None
+
+    return describe_errors(exc, _field_name, _model_at, field_info)
 
 
 def _field_name(loc: tuple) -> str:

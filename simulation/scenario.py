@@ -13,11 +13,60 @@ parameter means.
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+def _is_number(annotation: Any) -> bool:
+    """Whether a field annotation is a number (int or float, possibly optional)."""
+    if annotation in (int, float):
+        return True
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        args = typing.get_args(annotation)
+        return bool not in args and str not in args and any(a in (int, float) for a in args)
+    return False
+
+
+class _Bool:
+    """Stands in for true/false given where a number is expected, so that validation
+    fails at that field (pydantic would read them as 1 and 0: ``mean_degree: yes``
+    would silently mean one contact)."""
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return str(self.value).lower()
+
+
+def no_bool_for_number(model_cls: type[BaseModel], data: Any) -> Any:
+    """``data`` with every true/false given for a number (or in a fixed list of numbers)
+    replaced by a stand-in that the number field refuses."""
+    if not isinstance(data, dict):
+        return data
+    out = data
+    for name, field in model_cls.model_fields.items():
+        value, annotation = data.get(name), field.annotation
+        if typing.get_origin(annotation) in (Union, types.UnionType):  # X | None: look at X
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = members[0] if len(members) == 1 else annotation
+        if isinstance(value, bool) and _is_number(annotation):
+            new: Any = _Bool(value)
+        elif (isinstance(value, (list, tuple)) and any(isinstance(v, bool) for v in value)
+              and typing.get_origin(annotation) is tuple
+              and all(_is_number(typing.get_args(a)[0] if typing.get_args(a) else a)
+                      for a in typing.get_args(annotation))):
+            new = [_Bool(v) if isinstance(v, bool) else v for v in value]
+        else:
+            continue
+        out = dict(out) if out is data else out
+        out[name] = new
+    return out
 
 
 class _Strict(BaseModel):
@@ -36,7 +85,7 @@ class _Strict(BaseModel):
     def _fill_from_default(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        out = dict(data)
+        out = dict(no_bool_for_number(cls, data))
         for name, info in cls.model_fields.items():
             default, given = info.default, out.get(name)
             if isinstance(default, BaseModel) and isinstance(given, dict):

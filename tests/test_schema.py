@@ -102,7 +102,7 @@ def test_edge_list_with_arbitrary_labels_and_isolated_nodes(tmp_path):
 
 def test_edge_list_problems_are_explained(tmp_path):
     (tmp_path / "net.txt").write_text("a b\nb c\n")
-    with pytest.raises(ScenarioError, match="names 3 nodes but population.n_citizens is 2000; set .* to 3"):
+    with pytest.raises(ScenarioError, match="names 3 nodes but population.n_citizens is 2000; .* at least 10 nodes"):
         ReputationModel("baseline", rng=1, **{"network": {"kind": "edge_list", "path": str(tmp_path / "net.txt")}})
     with pytest.raises(ScenarioError, match="cannot read edge-list file"):
         ReputationModel("baseline", rng=1, **{"network": {"kind": "edge_list", "path": str(tmp_path / "no.txt")}})
