@@ -1,60 +1,187 @@
-"""Cost of a step: construction time, seconds per step, nanoseconds per citizen-step
-and peak memory, for a scenario at several population sizes.
+"""Cost of a step, against Mesa's own example model and a pure-numpy kernel, in one run.
 
-Each size runs in its own process so that peak memory is that size's own. Figures are
-medians over repetitions. Run: python benchmarks/step_cost.py [--scenario patchwork]
-[--sizes 10000 100000 1000000] [--steps 10] [--repeats 3]
+Prints, for the ``patchwork`` scenario (every rule set on) at 10k, 100k and 1M
+citizens: model construction time, seconds per step, nanoseconds per citizen-step and
+peak resident memory; and, in the same run, the same figures for Mesa's shipped
+``EpsteinCivilViolence`` at about 10k agents and for a numpy-vectorised Boltzmann
+wealth exchange at 1M agents. Every case runs in its own process (so that peak memory
+is the case's own), the repetitions are interleaved (so that a busy machine slows all
+cases alike) and the figures are medians over repetitions; the ratios at the end are
+therefore meaningful even when the absolute figures are not.
+
+``--scaling`` adds how the cost grows with the network's mean degree and with the
+number of rule sets (at 100k citizens).
+
+Run: python benchmarks/step_cost.py [--sizes 10000 100000 1000000] [--steps 10]
+[--repeats 3] [--scaling] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
+import time
 
-CHILD = r"""
-import json, resource, sys, time
-from simulation import ReputationModel
-scenario, n, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-t = time.perf_counter()
-model = ReputationModel(scenario, rng=1, **{"population.n_citizens": n, "run.record_events": False})
-build = time.perf_counter() - t
-model.step()  # warm-up
-t = time.perf_counter()
-for _ in range(steps):
-    model.step()
-per_step = (time.perf_counter() - t) / steps
-print(json.dumps({"build_s": build, "step_s": per_step,
-                  "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
-"""
+EPSTEIN_AGENTS = 10_000
+NUMPY_AGENTS = 1_000_000
+RULE_SETS = ("blacklist", "points", "commercial", "rating")
 
 
-def measure(scenario: str, n: int, steps: int, repeats: int) -> dict:
-    runs = []
-    for _ in range(repeats):
-        out = subprocess.run([sys.executable, "-c", CHILD, scenario, str(n), str(steps)],
-                             check=True, capture_output=True, text=True).stdout
-        runs.append(json.loads(out.strip().splitlines()[-1]))
-    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+# --------------------------------------------------------------------------- one case (child process)
+
+
+def _timed(build, step, steps: int) -> dict:
+    t = time.perf_counter()
+    model = build()
+    build_s = time.perf_counter() - t
+    step(model)  # warm-up: first-step allocations are not a step's cost
+    t = time.perf_counter()
+    for _ in range(steps):
+        step(model)
+    return {"build_s": build_s, "step_s": (time.perf_counter() - t) / steps,
+            "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+
+
+def scoresim_case(agents: int, steps: int, degree: int | None = None, rule_sets: int | None = None) -> dict:
+    from simulation import ReputationModel
+    from simulation.catalog import load_scenario
+
+    scenario = load_scenario("patchwork")
+    if rule_sets is not None:
+        rules = [{"kind": kind} for kind in RULE_SETS[:rule_sets]] or [{"kind": "none"}]
+        scenario = type(scenario).model_validate({**scenario.model_dump(), "rules": rules})
+    overrides = {"population.n_citizens": agents, "run.record_events": False}
+    if degree is not None:
+        overrides["network.mean_degree"] = degree
+    out = _timed(lambda: ReputationModel(scenario, rng=1, **overrides), lambda m: m.step(), steps)
+    return out | {"agents": agents}
+
+
+def epstein_case(agents: int, steps: int) -> dict:
+    from mesa.examples.advanced.epstein_civil_violence.model import EpsteinCivilViolence, EpsteinScenario
+
+    scenario = EpsteinScenario(rng=1)
+    side = round((agents / (scenario.citizen_density + scenario.cop_density)) ** 0.5)
+    out = _timed(lambda: EpsteinCivilViolence(width=side, height=side, scenario=EpsteinScenario(rng=1)),
+                 lambda m: m.step(), steps)
+    model = EpsteinCivilViolence(width=side, height=side, scenario=EpsteinScenario(rng=1))
+    return out | {"agents": len(model.agents)}
+
+
+def numpy_case(agents: int, steps: int) -> dict:
+    """Boltzmann wealth exchange: every agent with money gives one unit to a random agent."""
+    import numpy as np
+
+    class Kernel:
+        def __init__(self) -> None:
+            self.rng = np.random.default_rng(1)
+            self.wealth = np.ones(agents, np.int64)
+
+    def step(k: Kernel) -> None:
+        givers = np.flatnonzero(k.wealth > 0)
+        k.wealth[givers] -= 1
+        k.wealth += np.bincount(k.rng.integers(0, agents, givers.size), minlength=agents)
+
+    return _timed(Kernel, step, steps) | {"agents": agents}
+
+
+CASES = {"scoresim": scoresim_case, "epstein": epstein_case, "numpy": numpy_case}
+
+
+# --------------------------------------------------------------------------- the parent
+
+
+def run_case(case: dict, steps: int) -> dict:
+    spec = json.dumps(case | {"steps": steps})
+    done = subprocess.run([sys.executable, __file__, "--child", spec], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(cases: list[dict], steps: int, repeats: int) -> list[dict]:
+    """Median figures per case; repetitions interleaved across cases."""
+    runs: list[list[dict]] = [[] for _ in cases]
+    for rep in range(repeats):
+        for i, case in enumerate(cases):
+            runs[i].append(run_case(case, steps))
+            print(f"  repetition {rep + 1}/{repeats}: {label(case)} done", file=sys.stderr, flush=True)
+    out = []
+    for case, rs in zip(cases, runs, strict=True):
+        med = {key: statistics.median(r[key] for r in rs) for key in ("build_s", "step_s", "peak_gib")}
+        med["agents"] = rs[0]["agents"]
+        med["ns_per_agent_step"] = med["step_s"] / med["agents"] * 1e9
+        out.append(case | med)
+    return out
+
+
+def label(case: dict) -> str:
+    if case["kind"] == "scoresim":
+        extra = "".join(f", {k.replace('_', ' ')} {case[k]}" for k in ("degree", "rule_sets") if k in case)
+        return f"scoresim patchwork{extra}"
+    return {"epstein": "Mesa EpsteinCivilViolence", "numpy": "numpy wealth exchange"}[case["kind"]]
+
+
+def table(rows: list[dict]) -> str:
+    lines = [f"{'case':<44} {'agents':>10} {'build s':>8} {'s/step':>9} {'ns/agent-step':>14} {'peak GiB':>9}"]
+    for r in rows:
+        lines.append(f"{label(r):<44} {r['agents']:>10,} {r['build_s']:>8.2f} {r['step_s']:>9.4f} "
+                     f"{r['ns_per_agent_step']:>14,.0f} {r['peak_gib']:>9.2f}")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", default="patchwork", help="shipped scenario name or YAML path")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000],
-                        help="numbers of citizens")
-    parser.add_argument("--steps", type=int, default=10, help="timed steps per run")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per size (median reported)")
+                        help="numbers of citizens for patchwork (default: 10k, 100k, 1M)")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per run, after one warm-up step")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per case; medians are reported")
+    parser.add_argument("--scaling", action="store_true",
+                        help="also vary mean degree (4-32) and the number of rule sets (0-4) at 100k citizens")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print(f"scenario {args.scenario}; Python {platform.python_version()} on {platform.machine()}, "
-          f"{platform.processor() or 'unknown CPU'}; medians of {args.repeats} runs x {args.steps} steps")
-    print(f"{'citizens':>10} {'build s':>9} {'s/step':>9} {'ns/citizen-step':>16} {'peak GiB':>9}")
-    for n in args.sizes:
-        r = measure(args.scenario, n, args.steps, args.repeats)
-        print(f"{n:>10,} {r['build_s']:>9.3f} {r['step_s']:>9.4f} {r['step_s'] / n * 1e9:>16.0f} {r['peak_gib']:>9.2f}")
+    if args.child:
+        spec = json.loads(args.child)
+        kind, steps = spec.pop("kind"), spec.pop("steps")
+        print(json.dumps(CASES[kind](steps=steps, **spec)))
+        return
+
+    cases = [{"kind": "scoresim", "agents": n} for n in args.sizes]
+    cases += [{"kind": "epstein", "agents": EPSTEIN_AGENTS}, {"kind": "numpy", "agents": NUMPY_AGENTS}]
+    if args.scaling:
+        cases += [{"kind": "scoresim", "agents": 100_000, "degree": d} for d in (4, 8, 16, 32)]
+        cases += [{"kind": "scoresim", "agents": 100_000, "rule_sets": k} for k in range(len(RULE_SETS) + 1)]
+    load = os.getloadavg()[0]
+    print(f"{machine()}; load average {load:.2f} at start; medians of {args.repeats} runs x {args.steps} steps")
+    rows = measure(cases, args.steps, args.repeats)
+    print(table(rows))
+    by_kind = {r["kind"]: r for r in rows if "degree" not in r and "rule_sets" not in r}
+    ours = [r for r in rows if r["kind"] == "scoresim" and "degree" not in r and "rule_sets" not in r]
+    epstein, kernel = by_kind["epstein"], by_kind["numpy"]
+    print(f"load average {os.getloadavg()[0]:.2f} at end")
+    for r in ours:
+        print(f"patchwork at {r['agents']:>9,}: {epstein['ns_per_agent_step'] / r['ns_per_agent_step']:,.0f}x "
+              f"cheaper per agent-step than Mesa's EpsteinCivilViolence at {epstein['agents']:,}; "
+              f"{r['ns_per_agent_step'] / kernel['ns_per_agent_step']:.1f}x the numpy kernel's cost")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"machine": machine(), "load_start": load, "load_end": os.getloadavg()[0],
+                       "steps": args.steps, "repeats": args.repeats, "rows": rows}, f, indent=2)
 
 
 if __name__ == "__main__":

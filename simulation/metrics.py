@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .network import assortativity
+from .network import assortativity, dot
 
 if TYPE_CHECKING:
     from .behaviour import Acts
@@ -88,7 +88,7 @@ def gini(x: np.ndarray) -> float:
     total = s.sum()
     if total <= 0:
         return 0.0
-    return float((2.0 * np.dot(_ranks(n), s) / (n * total)) - (n + 1.0) / n)
+    return float((2.0 * dot(_ranks(n), s) / (n * total)) - (n + 1.0) / n)
 
 
 @functools.lru_cache(maxsize=4)
