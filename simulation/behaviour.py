@@ -28,7 +28,8 @@ class Acts:
 
     bought: np.ndarray
     substandard: np.ndarray      # bought something substandard or counterfeit
-    firm_of: np.ndarray          # firm each citizen bought from (0 where nothing was bought)
+    sales: np.ndarray            # purchases per firm
+    bad_sales: np.ndarray        # substandard purchases per firm
     trusted: int                 # transactions in which the trustor trusted
     kept: int                    # of those, kept by the trustee
     cheated: np.ndarray          # cheated a contact at least once (a true default)
@@ -52,11 +53,11 @@ def deterrence(model: ReputationModel, behaviour: str, who: np.ndarray | None = 
 def act(model: ReputationModel) -> Acts:
     """Run the behaviour phases: purchases, transactions, infractions, prosocial acts,
     critical speech, firms' taxes."""
-    bought, substandard, firm_of = purchases(model)
+    bought, substandard, sales, bad_sales = purchases(model)
     trusted, kept, cheated, victim = transactions(model)
     infraction, serious = infractions(model)
-    return Acts(bought=bought, substandard=substandard, firm_of=firm_of, trusted=trusted,
-                kept=kept, cheated=cheated, victim=victim, infraction=infraction,
+    return Acts(bought=bought, substandard=substandard, sales=sales, bad_sales=bad_sales,
+                trusted=trusted, kept=kept, cheated=cheated, victim=victim, infraction=infraction,
                 serious=serious, prosocial=prosocial(model), speech=speech(model),
                 tax_evasion=model.streams["firms"].random(model.firms.n) >= model.firms.tax_compliance)
 
@@ -75,8 +76,6 @@ def purchases(model: ReputationModel):
     bought = u_buy < per_step(b.purchases_per_year, model.config.run.days_per_step) * (1.0 - e + e * c.trust_firms)
     buyers = np.flatnonzero(bought)
     chosen = np.minimum(np.searchsorted(cdf, u_firm[buyers] * cdf[-1], side="right"), f.n - 1)
-    firm_of = np.zeros(c.n, np.intp)
-    firm_of[buyers] = chosen
     bad_buy = u_bad[buyers] >= f.quality[chosen]
     victims = buyers[bad_buy]
     substandard = np.zeros(c.n, bool)
@@ -89,7 +88,7 @@ def purchases(model: ReputationModel):
     c.wealth[victims] -= b.fraud_loss_share * f.price[chosen[bad_buy]]
     trust = c.trust_firms[buyers]
     c.trust_firms[buyers] = trust + b.trust_learning * (~bad_buy - trust)
-    return bought, substandard, firm_of
+    return bought, substandard, sales, bad
 
 
 def transactions(model: ReputationModel):

@@ -171,6 +171,11 @@ def read_edge_list(path: str | Path, n_citizens: int) -> Ties:
                 n=n_citizens, labels=labels)
 
 
+CHUNK = 1 << 18
+"""Ties gathered at a time where values are gathered along ties: the gathered values
+stay in the processor's cache (2 MiB) instead of passing through memory."""
+
+
 def assortativity(x: np.ndarray, ties: Ties) -> float:
     """Pearson correlation of ``x`` across the two ends of active ties, each tie counted
     in both directions (Newman's assortativity coefficient); citizens with a NaN value
@@ -197,7 +202,8 @@ def assortativity(x: np.ndarray, ties: Ties) -> float:
     var = dot(weight, d * d) / ends
     if var < 1e-12:  # values (essentially) all equal: undefined
         return 0.0
-    return float(dot(d[u], d[v]) / u.size / var)
+    cross = sum(dot(d[u[i:i + CHUNK]], d[v[i:i + CHUNK]]) for i in range(0, u.size, CHUNK))
+    return float(cross / u.size / var)
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:

@@ -81,15 +81,14 @@ def observe(model: ReputationModel, acts: Acts) -> Records:
     speech, speech_false = regs["public_security"].record(acts.speech, det.random(n), err.random(n), dps)
 
     m = model.firms.n
-    sales = np.bincount(acts.firm_of[acts.bought], minlength=m)
-    bad = np.bincount(acts.firm_of[acts.substandard], minlength=m)
-    spot_bad = det.random(m) * np.maximum(sales, 1) < bad  # the one sale checked was bad
+    spot_bad = det.random(m) * np.maximum(acts.sales, 1) < acts.bad_sales  # the one sale checked was bad
     market_hits, _ = regs["market"].record(spot_bad, det.random(m), err.random(m), dps)
     tax_seen, _ = regs["tax"].record(acts.tax_evasion, det.random(m), err.random(m), dps)
 
-    recorded = minor | serious | unmet
-    log.add(step, recorded & ~(infr_false | unmet_wrongful), "recorded")
-    log.add(step, infr_false | unmet_wrongful, "recorded_wrongly")
+    if log.enabled:
+        recorded = minor | serious | unmet
+        log.add(step, recorded & ~(infr_false | unmet_wrongful), "recorded")
+        log.add(step, infr_false | unmet_wrongful, "recorded_wrongly")
     return Records(
         minor=minor, minor_false=minor & infr_false, serious=serious, serious_false=false_serious,
         judgement_unmet=unmet, judgement_unmet_wrongful=unmet_wrongful, prosocial=prosocial,

@@ -87,7 +87,8 @@ class Blacklist(RuleSetBase):
             window = self._steps(cfg.redlist_after_days)
             clean = (((step - self.last_record) >= window) & ((step - self.last_prosocial) < window)
                      & ~self.listed())
-            log.add(step, clean & ~self.redlisted, "redlisted")
+            if log.enabled:
+                log.add(step, clean & ~self.redlisted, "redlisted")
             self.redlisted = clean
         if cfg.firm_listing:
             firms = self.model.firms
@@ -101,8 +102,9 @@ class Blacklist(RuleSetBase):
         until[new] = step + term
         wrong[new] = wrongful[new]
         since[new] = step
-        log.add(step, new & ~wrongful, "listed")
-        log.add(step, new & wrongful, "listed_wrongly")
+        if log.enabled:
+            log.add(step, new & ~wrongful, "listed")
+            log.add(step, new & wrongful, "listed_wrongly")
 
     def consequences(self, rec, cons: Consequences) -> None:
         cfg, step, regs = self.config, self.model.steps, self.model.regulators

@@ -40,18 +40,29 @@ class Commercial(RuleSetBase):
         self.opted = np.zeros(n, bool)
         self.bad_repayments = np.zeros(n)
         self.posts_seen = np.zeros(n)
+        self._fixed_parts = self._fixed()
         self.norm = self._own_part()
         self.scores = self._to_points(self.norm)
 
     def _to_points(self, norm: np.ndarray) -> np.ndarray:
         return self.config.min_score + (self.config.max_score - self.config.min_score) * norm
 
+    def _fixed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The weighted parts of the score that come from fixed attributes: income rank,
+        education and purchase habits."""
+        cfg, c = self.config, self.model.citizens
+        return (cfg.weight_income * c.income_rank, cfg.weight_education * c.education / 2.0,
+                cfg.weight_purchases * c.consumption)
+
+    def reconfigure(self, config) -> None:
+        super().reconfigure(config)
+        self._fixed_parts = self._fixed()
+
     def _own_part(self) -> np.ndarray:
         """Score from the user's own data, in [0, 1], before friends."""
         cfg, c = self.config, self.model.citizens
-        parts = (cfg.weight_repayment * np.exp(-self.bad_repayments)
-                 + cfg.weight_income * c.income_rank + cfg.weight_education * c.education / 2.0
-                 + cfg.weight_purchases * c.consumption)
+        income, education, purchases = self._fixed_parts
+        parts = cfg.weight_repayment * np.exp(-self.bad_repayments) + income + education + purchases
         own_weight = cfg.weight_repayment + cfg.weight_income + cfg.weight_education + cfg.weight_purchases
         return parts / own_weight if own_weight > 0 else np.full(c.n, 0.5)
 

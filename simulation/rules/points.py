@@ -62,8 +62,8 @@ class Points(RuleSetBase):
         self.points[below] = np.minimum(cfg.base, self.points[below] + step_recovery)
         np.clip(self.points, 0.0, cfg.max_points, out=self.points)
         grade = self._grades()
-        changed = grade != self.grade
-        model.events.add(model.steps, changed, "grade_change", grade.astype(float))
+        if model.events.enabled:
+            model.events.add(model.steps, grade != self.grade, "grade_change", grade)
         self.grade = grade
 
     def consequences(self, rec, cons: Consequences) -> None:
