@@ -764,10 +764,13 @@ def _open(target: SweepDir, plan_: Sweep, resume: bool, say: Callable[[str], Non
     if target.manifest_path.exists():
         manifest = target.read_manifest()
         plan_.check_against(manifest, root)
+        _check_writable(target)
         target.lock()
         try:
             target.clean_temporary()
             records, discarded = target.load_records(manifest)
+            if not (root / "experiment.yaml").exists():  # killed between the manifest and it
+                _atomic_write(root / "experiment.yaml", plan_.experiment_yaml().encode("utf-8"))
         except BaseException:
             target.unlock()
             raise
@@ -784,21 +787,64 @@ def _open(target: SweepDir, plan_: Sweep, resume: bool, say: Callable[[str], Non
     if resume:
         raise ExperimentError(f"--resume: {root} holds no sweep to resume (no manifest.json); run without "
                               "--resume to start one.")
-    if root.exists() and any(p.name != ".lock" for p in root.iterdir()):
+    if root.exists() and not _only_creation_leftovers(target):
         raise ExperimentError(f"--out {root}: the directory is not empty and holds no sweep; choose a new or "
                               "empty directory.")
     try:
         root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExperimentError(f"--out {root}: cannot create the directory ({exc.strerror or exc}); nothing was "
+                              "run.") from None
+    try:
         target.lock()
         target.records.mkdir(exist_ok=True)
         target.timeseries.mkdir(exist_ok=True)
+        _check_writable(target)
+        target.clean_temporary()
         manifest = plan_.manifest()
-        _atomic_write(root / "experiment.yaml", plan_.experiment_yaml().encode("utf-8"))
+        # the manifest first: from then on the directory is a sweep that resumes (see
+        # _only_creation_leftovers for a sweep killed before it)
         target.write_manifest(manifest)
+        _atomic_write(root / "experiment.yaml", plan_.experiment_yaml().encode("utf-8"))
     except OSError as exc:
         target.unlock()
-        raise ExperimentError(f"--out {root}: cannot write there: {exc.strerror or exc}.") from None
+        raise ExperimentError(f"--out {root}: cannot write there ({exc.strerror or exc}); nothing was "
+                              "run.") from None
+    except BaseException:
+        target.unlock()
+        raise
     return manifest, {}
+
+
+def _only_creation_leftovers(target: SweepDir) -> bool:
+    """Whether the directory (which has no manifest) is empty but for what a sweep
+    killed while creating it leaves: the lock file, temporary files and empty
+    ``records/`` and ``timeseries/`` folders. Such a directory is started afresh."""
+    for path in target.root.iterdir():
+        if path.name == ".lock" or (path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file()):
+            continue
+        if path in (target.records, target.timeseries) and path.is_dir() and not any(path.iterdir()):
+            continue
+        return False
+    return True
+
+
+def _check_writable(target: SweepDir) -> None:
+    """Fail (before anything runs) unless a file can be created in the output
+    directory and its folders; tried, not guessed from permission bits, which do not
+    bind the superuser."""
+    import tempfile
+
+    for folder in (target.root, target.records, target.timeseries):
+        if not folder.exists() and folder != target.root:
+            continue  # created later (a resumed directory whose folder was removed)
+        try:
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe-", suffix=".tmp")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise ExperimentError(f"--out {target.root}: cannot write in {folder} ({exc.strerror or exc}); "
+                                  "nothing was run.") from None
 
 
 def _drive(pool: _Pool, todo: list[dict[str, Any]], runner: Runner,

@@ -367,56 +367,6 @@ def test_incomplete_files_are_never_taken_as_finished_runs(capsys, tmp_path):
     assert len(load_timeseries(out)) == 12 * 4
 
 
-def test_sigkill_midway_then_resume_gives_every_run_exactly_once(tmp_path):
-    """The lesson: a run is saved by moving a complete file into place, so a sweep killed
-    at any instant (here with SIGKILL, which cannot be caught) is resumed by running the
-    same command, and ends with every run exactly once, numbers as if never killed."""
-    data = experiment(parameters={FPR: {"values": [0.0, 0.05, 0.1, 0.15, 0.2]}}, replicates=8, steps=60,
-                      overrides={"population.n_citizens": 300})
-    path = write(tmp_path, data)
-    out = tmp_path / "out"
-    records = out / "records"
-    proc = subprocess.Popen([sys.executable, "-m", "simulation", "sweep", str(path), "--out", str(out),
-                             "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and proc.poll() is None:
-            if records.exists() and len(list(records.glob("run-*.json"))) >= 6:
-                break
-            time.sleep(0.02)
-        children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
-    assert children, "the sweep had worker processes"
-    assert wait_gone(children) == [], "worker processes outlived their killed parent"
-    done_at_kill = len(list(records.glob("run-*.json")))
-    assert 6 <= done_at_kill < 40, f"not killed midway ({done_at_kill} of 40 runs done)"
-
-    result = cli_sweep(str(path), "--out", str(out), "--workers", "2", "--resume")
-    assert result.returncode == 0, result.stderr
-    assert f"resuming {out}: " in result.stdout
-    resumed = int(result.stdout.split("resuming")[1].split(": ")[1].split(" of ")[0])
-    assert resumed >= done_at_kill
-    assert f"{40 - resumed} of 40 runs to do" in result.stdout
-
-    runs = pd.read_parquet(out / "runs.parquet")
-    assert sorted(runs["run_id"]) == list(range(40)) and runs["run_id"].is_unique
-    assert (runs["status"] == "ok").all()
-    assert len(list(records.glob("run-*.json"))) == 40 and not list(out.rglob("*.tmp"))
-    series = load_timeseries(out)
-    assert series.groupby("run_id").size().eq(len(range(0, 61, 4))).all() and series["run_id"].nunique() == 40
-    pd.testing.assert_frame_equal(stable(runs), stable(sweep(data, None, workers=1, progress=False)))
-    sessions = json.loads((out / "manifest.json").read_text())["sessions"]
-    assert len(sessions) == 2 and "finished" not in sessions[0] and sessions[1]["interrupted"] is False
-
-
 def test_ctrl_c_keeps_finished_runs_and_stops_the_workers(tmp_path):
     data = experiment(parameters={FPR: {"values": [0.0, 0.1, 0.2]}}, replicates=10, steps=80,
                       overrides={"population.n_citizens": 300})
