@@ -117,18 +117,27 @@ def transactions(model: ReputationModel):
     p_keep = afford * (h + (1.0 - h) * deterrence(model, "default", e))
     kept = trusted & (u_keep < p_keep)
     cheat = trusted & ~kept
-    n = c.n
+    # sums per citizen over the few citizens involved, numbered 0..m-1 in citizen order
+    involved = np.zeros(c.n, bool)
+    involved[a] = involved[e] = True
+    who = np.flatnonzero(involved)
+    slot = np.empty(c.n, np.intp)
+    slot[who] = np.arange(who.size)
+    sa, se, m = slot[a], slot[e], who.size
     gain = b.return_rate * stake
-    c.wealth += (np.bincount(a[kept], gain[kept], n) + np.bincount(e[kept], gain[kept], n)
-                 - np.bincount(a[cheat], stake[cheat], n) + np.bincount(e[cheat], stake[cheat], n))
-    n_kept = np.bincount(a[kept], minlength=n)
-    n_cheat = np.bincount(a[cheat], minlength=n)
+    c.wealth[who] += (np.bincount(sa[kept], gain[kept], m) + np.bincount(se[kept], gain[kept], m)
+                      - np.bincount(sa[cheat], stake[cheat], m) + np.bincount(se[cheat], stake[cheat], m))
+    n_kept = np.bincount(sa[kept], minlength=m)
+    n_cheat = np.bincount(sa[cheat], minlength=m)
     seen = (n_kept + n_cheat) > 0
     rate = n_kept[seen] / (n_kept[seen] + n_cheat[seen])
-    c.trust_generalized[seen] += b.trust_learning * (rate - c.trust_generalized[seen])
-    cheated = np.bincount(e[cheat], minlength=n) > 0
+    lenders = who[seen]
+    c.trust_generalized[lenders] += b.trust_learning * (rate - c.trust_generalized[lenders])
+    cheated, victim = np.zeros(c.n, bool), np.zeros(c.n, bool)
+    cheated[e[cheat]] = True
+    victim[a[cheat]] = True
     c.last_default[cheated] = model.steps
-    return int(trusted.sum()), int(kept.sum()), cheated, n_cheat > 0
+    return np.count_nonzero(trusted), np.count_nonzero(kept), cheated, victim
 
 
 def infractions(model: ReputationModel):

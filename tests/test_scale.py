@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 
 from simulation import ReputationModel
@@ -16,3 +20,30 @@ def test_million_citizen_patchwork_runs():
     assert np.isfinite(df.to_numpy(dtype=float)).all()
     assert df["cm_all_tp"].iloc[-1] + df["cm_all_fp"].iloc[-1] + df["cm_all_fn"].iloc[-1] \
         + df["cm_all_tn"].iloc[-1] == 1_000_000
+
+
+MEASURE = r"""
+import json, resource, sys
+import simulation.model as model_module
+from simulation import ReputationModel
+from simulation.catalog import load_scenario
+from simulation.overrides import apply_overrides
+n = int(sys.argv[1])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+overrides = {"population.n_citizens": n}
+ReputationModel("patchwork", rng=1, **overrides).run(3)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+scenario = apply_overrides(load_scenario("patchwork"), overrides)
+degree = scenario.network.mean_degree
+estimate = n * model_module.BYTES_PER_CITIZEN + n * degree // 2 * model_module.BYTES_PER_TIE
+print(json.dumps({"used": peak - before, "estimate": estimate}))
+"""
+
+
+def test_memory_estimate_covers_what_a_run_uses():
+    """The footprint estimated before allocating (what refuses a population that will not
+    fit) is at least what a run really takes, and not so high that it refuses runs that
+    would fit (within a factor of two)."""
+    out = subprocess.run([sys.executable, "-c", MEASURE, "400000"], check=True, capture_output=True, text=True)
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    assert figures["used"] <= figures["estimate"] <= 2 * figures["used"], figures
