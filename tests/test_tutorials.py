@@ -164,9 +164,30 @@ def test_cli_commands_run(name, sandbox, capsys):
 
 def test_research_tutorial_runs(sandbox, capsys):
     """The research quickstart end to end, as a reader would: its commands, then its
-    Python blocks in the same folder (which find the sweeps done and read them)."""
+    Python blocks in the same folder (which find the sweeps done and read them). The
+    means and Morris mu* it quotes are those the code gives now."""
+    import pandas as pd
+
+    text = page("tutorial-research.md")
     run_page_commands("tutorial-research.md", capsys)
-    _exec_blocks(blocks(page("tutorial-research.md"), "python"), "docs/tutorial-research.md")
+    _exec_blocks(blocks(text, "python"), "docs/tutorial-research.md")
+    rerun = "re-run the commands of docs/tutorial-research.md and update the output it shows"
+    for value in pd.read_csv("results/errors/summary.csv")["mean"]:
+        assert f" {value:.6g} " in text, f"summarize now gives a mean of {value:.6g}; {rerun}"
+    indices = pd.read_csv("results/morris/sensitivity.csv")
+    for value in indices.loc[indices.metric == "wrongful_listings_active", "mu_star"]:
+        assert f" {value:.6g} " in text, f"sensitivity now gives mu* {value:.6g}; {rerun}"
+
+
+def test_workshop_figures_are_current():
+    """The workshop's error-rate table is what the Compare page shows now (seed 1,
+    2,000 citizens, 100 steps)."""
+    from simulation.dashboard.compare import COMPARISON_BY_KEY, run_comparison
+
+    result = run_comparison(list(COMPARISON_BY_KEY["error_rate"].variants), seed=1, n_citizens=2000, steps=100)
+    low, high = (int(f["wrongful_listings_active"].iloc[-1]) for f in result.frames.values())
+    row = f"| `wrongful_listings_active` | {low} | {high} | +{high - low} |"
+    assert row in page("tutorial-workshop.md"), f"expected {row}: re-run the comparisons and update the page"
 
 
 # --------------------------------------------------------------------------- Python
