@@ -91,6 +91,21 @@ def load_scenario(spec: str | Path | Scenario | dict) -> Scenario:
         return spec
     if isinstance(spec, dict):
         return validate_scenario(spec)
+    try:
+        path = _scenario_path(spec)
+    except OSError as exc:
+        raise ScenarioError(f"{shown(spec)}: cannot be read: {exc.strerror or exc}.") from None
+    data = read_yaml(path)
+    if data is None:
+        raise ScenarioError(f"{path}: the file is empty (or only comments); a scenario is a mapping of "
+                            "sections such as population, rules and run.")
+    if isinstance(data, dict):
+        _resolve_relative_paths(data, path.parent)
+    return validate_scenario(data, source=str(path))
+
+
+def _scenario_path(spec: str | Path) -> Path:
+    """The file a shipped name or path names; ScenarioError if there is none."""
     path = Path(spec)
     if not path.suffix and not path.exists():
         path = scenario_dir() / f"{spec}.yaml"
@@ -99,19 +114,20 @@ def load_scenario(spec: str | Path | Scenario | dict) -> Scenario:
             close = difflib.get_close_matches(str(spec), names, n=1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise ScenarioError(
-                f"no shipped scenario or file named '{spec}'.{hint} Shipped: {', '.join(names)}."
+                f"no shipped scenario or file named '{shown(spec)}'.{hint} Shipped: {', '.join(names)}."
             )
     if path.is_dir():
-        raise ScenarioError(f"{path}: is a directory, not a scenario file.")
+        raise ScenarioError(f"{shown(path)}: is a directory, not a scenario file.")
     if not path.is_file():
-        raise ScenarioError(f"{path}: no such file.")
-    data = read_yaml(path)
-    if data is None:
-        raise ScenarioError(f"{path}: the file is empty (or only comments); a scenario is a mapping of "
-                            "sections such as population, rules and run.")
-    if isinstance(data, dict):
-        _resolve_relative_paths(data, path.parent)
-    return validate_scenario(data, source=str(path))
+        raise ScenarioError(f"{shown(path)}: no such file.")
+    return path
+
+
+def shown(name: str | Path) -> str:
+    """A file or scenario name for a message: as is if printable (else its repr), cut
+    to 80 characters if longer than 200."""
+    text = str(name) if str(name).isprintable() else repr(str(name))
+    return text if len(text) <= 200 else text[:80] + "..."
 
 
 def _resolve_relative_paths(data: dict, folder: Path) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from . import __version__
-from .catalog import load_scenario, scenario_dir, scenario_names
+from .catalog import load_scenario, scenario_dir, scenario_names, shown
 from .metrics import CONFUSION_CELLS, CONFUSION_GROUPS, METRICS
 from .model import ReputationModel
 from .overrides import ScenarioError, apply_overrides, parse_value
@@ -641,15 +641,28 @@ def _out_paths(out: Path) -> tuple[Path, Path, Path]:
 
 
 def _check_out(out: Path) -> tuple[Path, Path, Path]:
-    """The three output paths of ``--out``, or UsageError if they cannot be written."""
+    """The three output paths of ``--out``, or UsageError if they cannot be written
+    (found before the run, so that no computed result is lost)."""
+    if "\x00" in str(out):
+        raise UsageError(f"--out {shown(out)}: a file name cannot contain a NUL character.")
     if out.suffix.lower() not in OUTPUT_FORMATS:
-        raise UsageError(f"--out {out}: unknown file type '{out.suffix or '(none)'}'; "
+        raise UsageError(f"--out {shown(out)}: unknown file type '{shown(out.suffix) or '(none)'}'; "
                          "use a name ending in .csv or .parquet.")
     paths = _out_paths(out)
-    for path in paths:
-        if path.is_dir():
-            raise UsageError(f"--out {out}: {path} is a directory.")
+    try:
+        for path in paths:
+            if path.is_dir():
+                raise UsageError(f"--out {out}: {path} is a directory.")
+    except OSError as exc:
+        raise UsageError(f"--out {shown(out)}: {exc.strerror or exc}.") from None
     _check_directory(out)
+    for path in paths:  # the names the writer will use for its temporary files must fit too
+        try:
+            fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise UsageError(f"cannot write {shown(path)}: {exc.strerror or exc}.") from None
     return paths
 
 

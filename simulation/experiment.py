@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .catalog import load_scenario, read_yaml
+from .catalog import load_scenario, read_yaml, shown
 from .metrics import CONFUSION_COLUMNS, METRICS
 from .overrides import ScenarioError, _suggest, apply_overrides, describe_errors, set_path
 from .scenario import Scenario, no_bool_for_number
@@ -381,10 +381,13 @@ def load_experiment(spec: str | Path | Mapping | Experiment) -> Resolved:
     if isinstance(spec, Mapping):
         return resolve(_validate(dict(spec), "experiment"), Path.cwd(), "experiment")
     path = Path(spec)
-    if path.is_dir():
-        raise ExperimentError(f"{path}: is a directory, not an experiment file.")
-    if not path.is_file():
-        raise ExperimentError(f"{path}: no such experiment file.")
+    try:
+        if path.is_dir():
+            raise ExperimentError(f"{shown(path)}: is a directory, not an experiment file.")
+        if not path.is_file():
+            raise ExperimentError(f"{shown(path)}: no such experiment file.")
+    except OSError as exc:
+        raise ExperimentError(f"{shown(path)}: cannot be read: {exc.strerror or exc}.") from None
     try:
         data = read_yaml(path)
     except ScenarioError as exc:

@@ -50,7 +50,7 @@ def set_path(data: dict, path: str, value: Any) -> None:
         where = ".".join(parts[:depth]) or "the scenario"
         if isinstance(node, list):
             index = _list_index(node, part, ".".join(parts[:depth]))
-            model_cls = _rule_class(node[index].get("kind"))
+            model_cls = _rule_class(node[index].get("kind")) if isinstance(node[index], dict) else None
             if last:
                 node[index] = value
                 return
@@ -81,6 +81,9 @@ def _list_index(items: list, part: str, where: str) -> int:
                             f"(allowed: 0 to {len(items) - 1}, or a kind present: {present}).")
     if part in kinds:
         return kinds.index(part)
+    if where != "rules":
+        raise ScenarioError(f"'{where}' is a list of {len(items)}; name an entry by its index"
+                            + (f" (0 to {len(items) - 1})." if items else ", once it has one."))
     raise ScenarioError(
         f"'{where}' has no rule set of kind '{part}' (present: {present}); "
         "add it to the scenario's rules first."
@@ -105,7 +108,7 @@ def _child_model(model_cls: type[BaseModel] | None, field: str, current: Any):
     if field == "network":  # discriminated union: pick the member by its kind
         from .scenario import EdgeListNetwork, HomophilousNetwork, SmallWorldNetwork
 
-        kind = (current or {}).get("kind", "small_world")
+        kind = current.get("kind", "small_world") if isinstance(current, dict) else "small_world"
         return {c.model_fields["kind"].default: c
                 for c in (SmallWorldNetwork, HomophilousNetwork, EdgeListNetwork)}.get(kind)
     return None

@@ -221,6 +221,13 @@ FILE_CASES = [
     pytest.param(scenario("title: a\n---\ntitle: b\n", "not valid YAML", "single document"), id="file-two-documents"),
     pytest.param(Case(["run", "{tmp}/nope.yaml"], ["nope.yaml: no such file"]), id="file-missing"),
     pytest.param(Case(["run", "{tmp}"], ["is a directory, not a scenario file"]), id="file-is-a-directory"),
+    pytest.param(Case(["run", "a" * 5000], ["aaaa...: cannot be read: File name too long"]), id="file-name-too-long"),
+    pytest.param(Case(["run", "baseline", "--out", "{tmp}/" + "o" * 300 + ".csv"], ["--out", "File name too long"]),
+                 id="out-name-too-long"),
+    pytest.param(Case(["run", "baseline", "--out", "{tmp}/" + "o" * 245 + ".csv"], ["File name too long"]),
+                 id="out-name-too-long-for-its-companion-files"),
+    pytest.param(Case(["run", "baseline", "--out", "{tmp}/run\x00.csv"], ["--out", "cannot contain a NUL"]),
+                 id="out-name-with-nul"),
 ]
 
 EDGE_LIST_CASES = [
@@ -390,6 +397,8 @@ EXPERIMENT_CASES = [
                  id="experiment-file-missing"),
     pytest.param(Case(["sweep", "{tmp}", "--dry-run"], ["is a directory, not an experiment file"]),
                  id="experiment-file-is-a-directory"),
+    pytest.param(Case(["sweep", "e" * 5000 + ".yaml", "--dry-run"], ["eeee...: cannot be read: File name too long"]),
+                 id="experiment-file-name-too-long"),
 ]
 
 ALL_CASES = SCENARIO_CASES + FILE_CASES + EDGE_LIST_CASES + SET_CASES + EXPERIMENT_CASES
@@ -448,7 +457,8 @@ def test_catalogue_size_and_ids():
     ids = [p.id for p in ALL_CASES]
     assert len(ids) >= 45
     assert len(set(ids)) == len(ids)
-    assert all(i.split("-")[0] in {"scenario", "file", "edge", "set", "seed", "steps", "experiment"} for i in ids)
+    kinds = {"scenario", "file", "out", "edge", "set", "seed", "steps", "experiment"}
+    assert all(i.split("-")[0] in kinds for i in ids)
 
 
 # --------------------------------------------------------------------------- nothing already computed is lost
