@@ -22,18 +22,20 @@ if TYPE_CHECKING:
 METRICS: dict[str, str] = {
     "trust_generalized": "Mean trust in contacts and strangers [0-1].",
     "trust_in_firms": "Mean trust that firms sell what they promise [0-1].",
-    "transaction_success_rate": "Share of trusted transactions this step that were kept [0-1].",
+    "transaction_success_rate": ("Share of trusted transactions this step that were kept (0 if no transaction was "
+                                 "trusted) [0-1]."),
     "fraud_rate": "Share of citizens defrauded this step, by a contact or a firm [0-1].",
     "gini_wealth": "Gini coefficient of wealth [0-1].",
     "gini_income": "Gini coefficient of income after sanctions and rewards [0-1].",
-    "wealth_ratio_urban_rural": "Mean urban wealth over mean rural wealth [ratio].",
+    "wealth_ratio_urban_rural": ("Mean urban wealth over mean rural wealth (1 if either group is empty or the rural "
+                                 "citizens own nothing) [ratio]."),
     "share_listed": "Share of citizens on any blacklist [0-1].",
     "share_listed_innocent": ("Share of the listed whose listing rests on a false record or on unrecorded "
-                              "compliance [0-1]."),
+                              "compliance (0 while nobody is listed) [0-1]."),
     "wrongful_listings_active": "Number of wrongful listings in force [citizens].",
-    "mean_wrongful_days": "Mean age of the wrongful listings in force [days].",
+    "mean_wrongful_days": "Mean age of the wrongful listings in force (0 while there is none) [days].",
     "mean_days_to_clear_wrongful": ("Mean time wrongful listings lasted before appeal or expiry removed them, "
-                                    "so far [days]."),
+                                    "so far (0 until one is removed) [days]."),
     "share_sanctioned": "Share of citizens listed or low-graded [0-1].",
     "share_redlisted": "Share of citizens on a redlist [0-1].",
     "appeals_pending": "Appeals filed and not yet decided [appeals].",
@@ -41,7 +43,7 @@ METRICS: dict[str, str] = {
     "share_high_grade": "Share of citizens graded AAA or AA [0-1].",
     "mean_points": "Mean municipal points [points].",
     "opted_in_commercial": "Share of citizens using the commercial score [0-1].",
-    "mean_commercial_score": "Mean commercial score of its users [points].",
+    "mean_commercial_score": "Mean commercial score of its users (0 while nobody uses it) [points].",
     "opted_in_rating": "Share of citizens using the government rating app [0-1].",
     "share_rated_bad": "Share of citizens rated 'bad' by the rating app [0-1].",
     "infraction_rate": "Share of citizens committing an infraction this step [0-1].",
@@ -50,17 +52,18 @@ METRICS: dict[str, str] = {
     "speech_rate": "Share of citizens posting critical speech this step [0-1].",
     "watched_mean": "Mean perceived chance of being watched [0-1].",
     "approval_mean": "Mean approval of the scoring system [0-1].",
-    "approval_urban": "Mean approval of urban citizens [0-1].",
-    "approval_rural": "Mean approval of rural citizens [0-1].",
-    "approval_high_income": "Mean approval of the top income tercile [0-1].",
-    "approval_low_income": "Mean approval of the bottom income tercile [0-1].",
-    "approval_high_education": "Mean approval of university-educated citizens [0-1].",
-    "approval_low_education": "Mean approval of citizens with low education [0-1].",
-    "score_assortativity": "Correlation of standing across ties (0 without any score) [-1..1].",
+    "approval_urban": "Mean approval of urban citizens (0 for an empty group) [0-1].",
+    "approval_rural": "Mean approval of rural citizens (0 for an empty group) [0-1].",
+    "approval_high_income": "Mean approval of the top income tercile (0 for an empty group) [0-1].",
+    "approval_low_income": "Mean approval of the bottom income tercile (0 for an empty group) [0-1].",
+    "approval_high_education": "Mean approval of university-educated citizens (0 for an empty group) [0-1].",
+    "approval_low_education": "Mean approval of citizens with low education (0 for an empty group) [0-1].",
+    "score_assortativity": ("Correlation of standing across ties (0 without any score, without two ties between "
+                            "scored citizens or without variation) [-1..1]."),
     "listed_degree_ratio": "Mean active ties of sanctioned citizens over that of the others (1 if none) [ratio].",
     "isolated_share": "Share of citizens without any active tie [0-1].",
-    "cross_group_tie_share": "Share of active ties linking urban and rural citizens [0-1].",
-    "substandard_share": "Share of purchases that were substandard or counterfeit [0-1].",
+    "cross_group_tie_share": "Share of active ties linking urban and rural citizens (0 without active ties) [0-1].",
+    "substandard_share": "Share of purchases that were substandard or counterfeit (0 without purchases) [0-1].",
     "firm_quality_mean": "Mean firm quality [0-1].",
     "firms_listed_share": "Share of firms on a blacklist [0-1].",
     "firm_violations_recorded": "Violations recorded against firms this step (spot checks and tax) [records].",
@@ -217,7 +220,8 @@ def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> d
     out["isolated_share"] = share(degree == 0)
     u, v = ties.active_ends()
     if u.size:
-        out["cross_group_tie_share"] = float(np.count_nonzero(c.urban[u] != c.urban[v]) / u.size)
+        out["cross_group_tie_share"] = ties.cached(
+            "cross_group_tie_share", lambda: np.count_nonzero(c.urban[u] != c.urban[v]) / u.size)
     s = cons.sanctioned
     n_s = np.count_nonzero(s)
     if 0 < n_s < s.size:

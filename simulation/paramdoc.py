@@ -563,8 +563,10 @@ columns are the metrics below, then the per-group confusion-matrix counts.
 Rates marked "this step" describe what happened during the step and are 0 at step 0.
 Metrics that belong to a rule set (listing, grades, points, opt-in, ratings) are 0
 when that rule set is not in the scenario; `wealth_ratio_urban_rural` and
-`listed_degree_ratio` are 1 when undefined. "Sanctioned" means on a blacklist or
-graded C or D under the points rule set.
+`listed_degree_ratio` are 1 when undefined. No metric is ever NaN or infinite: where
+one is undefined at a step (a mean over nobody, such as the approval of an empty
+group in a tiny population), it takes the value its definition gives in parentheses.
+"Sanctioned" means on a blacklist or graded C or D under the points rule set.
 
 Timing within a step: `share_sanctioned`, `listed_degree_ratio` and the confusion
 matrix use the step's consequences, decided before appeals and expiry; `share_listed`
