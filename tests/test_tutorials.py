@@ -117,6 +117,23 @@ def test_cli_commands_parse(name):
             pytest.fail(f"docs/{name}: the parser rejects: {shlex.join(argv)}")
 
 
+def test_cli_reference_examples_parse():
+    """The examples in the parser's epilogs, as shown on docs/reference-cli.md, parse."""
+    parser = cli.build_parser()
+    examples = []
+    for block in blocks(page("reference-cli.md"), ""):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.strip()
+            if line.startswith(f"{clidoc.PROG} ") and "[-h]" not in line:
+                examples.append(shlex.split(line, comments=True)[3:])
+    assert len(examples) > 10
+    for argv in examples:
+        try:
+            parser.parse_args(argv)
+        except SystemExit:
+            pytest.fail(f"docs/reference-cli.md: the parser rejects its own example: {shlex.join(argv)}")
+
+
 def _read_by_later_command(argv: list[str], later: list[list[str]]) -> bool:
     """A sweep whose --out folder a later summarize or sensitivity on the page reads."""
     if "--out" not in argv or "--dask" in argv:
