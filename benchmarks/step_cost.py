@@ -12,7 +12,7 @@ therefore meaningful even when the absolute figures are not.
 ``--scaling`` adds how the cost grows with the network's mean degree and with the
 number of rule sets (at 100k citizens).
 
-Run: python benchmarks/step_cost.py [--sizes 10000 100000 1000000] [--steps 10]
+Run: python benchmarks/step_cost.py [--sizes 10000 100000 1000000] [--steps 10] [--warmup 20]
 [--repeats 3] [--scaling] [--json FILE]
 """
 
@@ -36,11 +36,12 @@ RULE_SETS = ("blacklist", "points", "commercial", "rating")
 # --------------------------------------------------------------------------- one case (child process)
 
 
-def _timed(build, step, steps: int) -> dict:
+def _timed(build, step, steps: int, warmup: int) -> dict:
     t = time.perf_counter()
     model = build()
     build_s = time.perf_counter() - t
-    step(model)  # warm-up: first-step allocations are not a step's cost
+    for _ in range(warmup):  # to a steady state: lists, appeals and opt-ins build up over the first steps
+        step(model)
     t = time.perf_counter()
     for _ in range(steps):
         step(model)
@@ -48,7 +49,8 @@ def _timed(build, step, steps: int) -> dict:
             "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
 
 
-def scoresim_case(agents: int, steps: int, degree: int | None = None, rule_sets: int | None = None) -> dict:
+def scoresim_case(agents: int, steps: int, warmup: int, degree: int | None = None,
+                  rule_sets: int | None = None) -> dict:
     from simulation import ReputationModel
     from simulation.catalog import load_scenario
 
@@ -59,22 +61,22 @@ def scoresim_case(agents: int, steps: int, degree: int | None = None, rule_sets:
     overrides = {"population.n_citizens": agents, "run.record_events": False}
     if degree is not None:
         overrides["network.mean_degree"] = degree
-    out = _timed(lambda: ReputationModel(scenario, rng=1, **overrides), lambda m: m.step(), steps)
+    out = _timed(lambda: ReputationModel(scenario, rng=1, **overrides), lambda m: m.step(), steps, warmup)
     return out | {"agents": agents}
 
 
-def epstein_case(agents: int, steps: int) -> dict:
+def epstein_case(agents: int, steps: int, warmup: int) -> dict:
     from mesa.examples.advanced.epstein_civil_violence.model import EpsteinCivilViolence, EpsteinScenario
 
     scenario = EpsteinScenario(rng=1)
     side = round((agents / (scenario.citizen_density + scenario.cop_density)) ** 0.5)
     out = _timed(lambda: EpsteinCivilViolence(width=side, height=side, scenario=EpsteinScenario(rng=1)),
-                 lambda m: m.step(), steps)
+                 lambda m: m.step(), steps, min(warmup, 1))
     model = EpsteinCivilViolence(width=side, height=side, scenario=EpsteinScenario(rng=1))
     return out | {"agents": len(model.agents)}
 
 
-def numpy_case(agents: int, steps: int) -> dict:
+def numpy_case(agents: int, steps: int, warmup: int) -> dict:
     """Boltzmann wealth exchange: every agent with money gives one unit to a random agent."""
     import numpy as np
 
@@ -88,7 +90,7 @@ def numpy_case(agents: int, steps: int) -> dict:
         k.wealth[givers] -= 1
         k.wealth += np.bincount(k.rng.integers(0, agents, givers.size), minlength=agents)
 
-    return _timed(Kernel, step, steps) | {"agents": agents}
+    return _timed(Kernel, step, steps, min(warmup, 1)) | {"agents": agents}
 
 
 CASES = {"scoresim": scoresim_case, "epstein": epstein_case, "numpy": numpy_case}
@@ -97,18 +99,18 @@ CASES = {"scoresim": scoresim_case, "epstein": epstein_case, "numpy": numpy_case
 # --------------------------------------------------------------------------- the parent
 
 
-def run_case(case: dict, steps: int) -> dict:
-    spec = json.dumps(case | {"steps": steps})
+def run_case(case: dict, steps: int, warmup: int) -> dict:
+    spec = json.dumps(case | {"steps": steps, "warmup": warmup})
     done = subprocess.run([sys.executable, __file__, "--child", spec], check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(cases: list[dict], steps: int, repeats: int) -> list[dict]:
+def measure(cases: list[dict], steps: int, warmup: int, repeats: int) -> list[dict]:
     """Median figures per case; repetitions interleaved across cases."""
     runs: list[list[dict]] = [[] for _ in cases]
     for rep in range(repeats):
         for i, case in enumerate(cases):
-            runs[i].append(run_case(case, steps))
+            runs[i].append(run_case(case, steps, warmup))
             print(f"  repetition {rep + 1}/{repeats}: {label(case)} done", file=sys.stderr, flush=True)
     out = []
     for case, rs in zip(cases, runs, strict=True):
@@ -148,7 +150,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000],
                         help="numbers of citizens for patchwork (default: 10k, 100k, 1M)")
-    parser.add_argument("--steps", type=int, default=10, help="timed steps per run, after one warm-up step")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per run")
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="untimed steps before timing, for scoresim (Epstein and numpy: 1)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per case; medians are reported")
     parser.add_argument("--scaling", action="store_true",
                         help="also vary mean degree (4-32) and the number of rule sets (0-4) at 100k citizens")
@@ -157,8 +161,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         spec = json.loads(args.child)
-        kind, steps = spec.pop("kind"), spec.pop("steps")
-        print(json.dumps(CASES[kind](steps=steps, **spec)))
+        print(json.dumps(CASES[spec.pop("kind")](**spec)))
         return
 
     cases = [{"kind": "scoresim", "agents": n} for n in args.sizes]
@@ -167,8 +170,9 @@ def main() -> None:
         cases += [{"kind": "scoresim", "agents": 100_000, "degree": d} for d in (4, 8, 16, 32)]
         cases += [{"kind": "scoresim", "agents": 100_000, "rule_sets": k} for k in range(len(RULE_SETS) + 1)]
     load = os.getloadavg()[0]
-    print(f"{machine()}; load average {load:.2f} at start; medians of {args.repeats} runs x {args.steps} steps")
-    rows = measure(cases, args.steps, args.repeats)
+    print(f"{machine()}; load average {load:.2f} at start; medians of {args.repeats} runs x {args.steps} steps "
+          f"after {args.warmup} warm-up steps")
+    rows = measure(cases, args.steps, args.warmup, args.repeats)
     print(table(rows))
     by_kind = {r["kind"]: r for r in rows if "degree" not in r and "rule_sets" not in r}
     ours = [r for r in rows if r["kind"] == "scoresim" and "degree" not in r and "rule_sets" not in r]
@@ -181,7 +185,7 @@ def main() -> None:
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"machine": machine(), "load_start": load, "load_end": os.getloadavg()[0],
-                       "steps": args.steps, "repeats": args.repeats, "rows": rows}, f, indent=2)
+                       "steps": args.steps, "warmup": args.warmup, "repeats": args.repeats, "rows": rows}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -273,15 +273,15 @@ class ReputationModel(mesa.Model):
         parts = [s for s in (r.standing() for r in self.active) if s is not None]
         if not parts:
             return None
-        total, count = np.zeros(self.citizens.n), np.zeros(self.citizens.n)
+        total, count = np.zeros(self.citizens.n), 0.0
         for part in parts:
             scored = ~np.isnan(part)
             if scored.all():
                 total += part
-                count += 1.0
+                count = count + 1.0
             else:
                 total += np.where(scored, part, 0.0)
-                count += scored
+                count = count + scored
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
     def citizen(self, i: int) -> dict:

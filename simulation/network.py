@@ -42,19 +42,21 @@ class Ties:
         self.version += 1
         self._cache.clear()
 
+    def cached(self, key: str, compute):
+        """``compute()``, kept under ``key`` until the ties change."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
     def active_ends(self) -> tuple[np.ndarray, np.ndarray]:
         """The two end arrays of the active ties."""
-        if "ends" not in self._cache:
-            a = self.active
-            self._cache["ends"] = (self.u, self.v) if a.all() else (self.u[a], self.v[a])
-        return self._cache["ends"]
+        a = self.active
+        return self.cached("ends", lambda: (self.u, self.v) if a.all() else (self.u[a], self.v[a]))
 
     def degree(self) -> np.ndarray:
         """Active ties per citizen."""
-        if "degree" not in self._cache:
-            u, v = self.active_ends()
-            self._cache["degree"] = np.bincount(u, minlength=self.n) + np.bincount(v, minlength=self.n)
-        return self._cache["degree"]
+        u, v = self.active_ends()
+        return self.cached("degree", lambda: np.bincount(u, minlength=self.n) + np.bincount(v, minlength=self.n))
 
     def neighbour_sum(self, values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """For each citizen, the sum over active contacts of ``values`` (times ``weights``)."""
