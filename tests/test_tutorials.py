@@ -196,6 +196,18 @@ def test_research_tutorial_runs(sandbox, capsys):
         assert f" {value:.6g} " in text, f"sensitivity now gives mu* {value:.6g}; {rerun}"
 
 
+def test_classroom_figures_are_current():
+    """The classroom lesson's wrongful-listing counts are what seed 1 gives now (2,000
+    citizens, 200 steps; event records off, which changes no metric)."""
+    from simulation import ReputationModel
+
+    counts = [int(ReputationModel(name, rng=1, **{"run.record_events": False}).run()
+                  ["wrongful_listings_active"].iloc[-1]) for name in ("high_error", "blacklist")]
+    sentence = "At step 200, {} citizens are on a list wrongly,\nagainst {} under `blacklist`".format(*counts)
+    assert sentence in page("tutorial-classroom.md"), \
+        f"expected: {sentence!r}; re-run the lesson's commands and update docs/tutorial-classroom.md"
+
+
 def test_workshop_figures_are_current():
     """The workshop's error-rate table is what the Compare page shows now (seed 1,
     2,000 citizens, 100 steps)."""
