@@ -246,8 +246,12 @@ def test_python_blocks_run(name, sandbox, capsys):
     _exec_blocks(sources, f"docs/{name}")
 
 
-def test_notebook_runs(sandbox, capsys):
-    """The quickstart notebook's code cells run in order in one namespace."""
+def test_notebook_runs(sandbox, capsys, monkeypatch):
+    """The quickstart notebook's code cells run in order in one namespace (its
+    temporary folder goes into the scratch folder)."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(sandbox))
     notebook = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
     cells = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
     assert cells
