@@ -84,8 +84,8 @@ def check_metrics(frame: pd.DataFrame, model: ReputationModel) -> None:
         assert outside.empty, f"{name} [{unit}] outside [{low}, {high}] at steps {list(outside.index[:5])}: " \
                               f"{list(outside[:5])}"
     points = cfg.rule("points")
-    top = max(points.base, points.max_points) if points else 0.0
-    assert frame["mean_points"].between(0.0, top).all()
+    top = points.max_points * (1 + 1e-12) if points else 0.0  # the cap holds from step 0 (a base above it is capped)
+    assert frame["mean_points"].between(0.0, top).all(), frame["mean_points"].max()
     commercial = cfg.rule("commercial")
     score = frame["mean_commercial_score"]
     if commercial is None:
@@ -154,6 +154,14 @@ def test_random_valid_scenarios_keep_every_metric_finite_and_in_range(changes, s
 
 
 # --------------------------------------------------------------------------- the corners
+
+
+def test_a_base_above_the_cap_starts_at_the_cap():
+    """Found by the random scenarios: points started at ``base`` even above
+    ``max_points`` and fell to the cap at step 1 without any deduction."""
+    frame, _ = run_checked("rongcheng", **{"population.n_citizens": 60, "run.steps": 3, "rules.points.base": 3000.0,
+                                           "behaviour.infractions_per_year": 0.0})
+    assert frame["mean_points"].iloc[0] == 1100.0
 
 
 def test_ten_thousand_steps():

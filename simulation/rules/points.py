@@ -29,7 +29,7 @@ class Points(RuleSetBase):
 
     def __init__(self, config, model) -> None:
         super().__init__(config, model)
-        self.points = np.full(model.citizens.n, float(config.base))
+        self.points = np.full(model.citizens.n, float(min(config.base, config.max_points)))  # capped from the start
         self.grade = self._grades()
         self.deducted = np.zeros(model.citizens.n, bool)
 
