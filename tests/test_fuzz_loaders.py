@@ -239,21 +239,21 @@ def file_with(content: bytes) -> Path:
 # --------------------------------------------------------------------------- scenario loader
 
 
-@fuzz(200)
+@fuzz(150)
 @given(data=values)
 def test_random_data_validates_or_is_refused_cleanly(data):
     result = loads_or_refuses(validate_scenario, data)
     assert result is None or isinstance(result, Scenario)
 
 
-@fuzz(300)
+@fuzz(200)
 @given(data=mutated(SCENARIOS))
 def test_near_valid_scenarios_validate_or_are_refused_cleanly(data):
     result = loads_or_refuses(validate_scenario, data)
     assert result is None or isinstance(result, Scenario)
 
 
-@fuzz(150)
+@fuzz(100)
 @given(content=st.one_of(
     st.binary(max_size=300),
     st.text(max_size=300).map(lambda t: t.encode("utf-8")),
@@ -268,7 +268,7 @@ def test_scenario_files_of_any_content_load_or_are_refused_cleanly(content):
     assert result is None or isinstance(result, Scenario)
 
 
-@fuzz(50)
+@fuzz(40)
 @given(content=st.one_of(st.binary(max_size=200), mutated(SCENARIOS, small_values).map(
     lambda d: yaml.safe_dump(d, allow_unicode=True).encode("utf-8"))))
 def test_validate_command_never_shows_a_traceback(content):
@@ -281,7 +281,7 @@ def test_validate_command_never_shows_a_traceback(content):
 # --------------------------------------------------------------------------- experiment loader
 
 
-@fuzz(200)
+@fuzz(150)
 @given(data=st.one_of(mutated(EXPERIMENTS), values))
 def test_experiments_load_or_are_refused_cleanly(data):
     result = loads_or_refuses(load_experiment, data) if isinstance(data, dict) else \
@@ -289,7 +289,7 @@ def test_experiments_load_or_are_refused_cleanly(data):
     assert result is None or isinstance(result, Resolved)
 
 
-@fuzz(50)
+@fuzz(40)
 @given(data=st.one_of(mutated([SMALL_EXPERIMENT], small_values), st.binary(max_size=200)))
 def test_sweep_dry_run_never_shows_a_traceback(data):
     content = data if isinstance(data, bytes) else yaml.safe_dump(data, allow_unicode=True).encode("utf-8")
@@ -305,14 +305,14 @@ def test_sweep_dry_run_never_shows_a_traceback(data):
 PATCHWORK = load_scenario("patchwork")
 
 
-@fuzz(300)
+@fuzz(200)
 @given(path=paths, text=value_texts)
 def test_set_values_apply_or_are_refused_cleanly(path, text):
     result = loads_or_refuses(lambda: apply_overrides(PATCHWORK, {path: parse_value(text)}))
     assert result is None or isinstance(result, Scenario)
 
 
-@fuzz(300)
+@fuzz(200)
 @given(chain=chained_overrides())
 def test_chained_set_values_apply_or_are_refused_cleanly(chain):
     """Several --set values at once, later ones inside what earlier ones replaced
@@ -321,7 +321,7 @@ def test_chained_set_values_apply_or_are_refused_cleanly(chain):
     assert result is None or isinstance(result, Scenario)
 
 
-@fuzz(80)
+@fuzz(60)
 @given(path=paths, text=value_texts, steps=st.one_of(st.none(), st.text(max_size=5),
                                                      st.integers(-3, 2_000_000).map(str)))
 def test_run_with_any_set_never_shows_a_traceback(path, text, steps):
@@ -341,7 +341,7 @@ names = st.one_of(
 )
 
 
-@fuzz(80)
+@fuzz(60)
 @given(name=names, out=st.one_of(st.none(), names.map(lambda n: n + ".csv")))
 def test_any_scenario_experiment_or_output_name_never_shows_a_traceback(name, out):
     """File and scenario names of any text and length (a 300-character --out name
