@@ -470,6 +470,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return _dry_run(args.experiment)
     if args.out is None:
         raise UsageError("sweep needs --out DIR, the directory the runs are written to.")
+    if "\x00" in str(args.out):
+        raise UsageError(f"--out {shown(args.out)}: a directory name cannot contain a NUL character.")
+    try:
+        args.out.exists()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise UsageError(f"--out {shown(args.out)}: {exc.strerror or exc}.") from None
     resume_hint = shlex.join([*_prog().split(), "sweep", args.experiment, "--out", str(args.out)])
     try:
         table = sweep(args.experiment, args.out, workers=args.workers, dask=args.dask, resume=args.resume,

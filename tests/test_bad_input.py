@@ -228,6 +228,10 @@ FILE_CASES = [
                  id="out-name-too-long-for-its-companion-files"),
     pytest.param(Case(["run", "baseline", "--out", "{tmp}/run\x00.csv"], ["--out", "cannot contain a NUL"]),
                  id="out-name-with-nul"),
+    pytest.param(Case(["sweep", str(ROOT / "experiments" / "false_positives.yaml"), "--out", "{tmp}/" + "d" * 300],
+                      ["--out", "File name too long"]), id="out-sweep-directory-name-too-long"),
+    pytest.param(Case(["sweep", str(ROOT / "experiments" / "false_positives.yaml"), "--out", "{tmp}/d\x00"],
+                      ["--out", "cannot contain a NUL"]), id="out-sweep-directory-with-nul"),
 ]
 
 EDGE_LIST_CASES = [
