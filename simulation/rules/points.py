@@ -48,15 +48,17 @@ class Points(RuleSetBase):
     def score(self, rec) -> None:
         cfg, model = self.config, self.model
         seen = set(self.feeds())
-        minor = rec.minor & ("transport" in seen)
-        serious = rec.serious & ("transport" in seen)
-        unmet = rec.judgement_unmet & ("courts" in seen)
-        speech = rec.speech & ("public_security" in seen) & (cfg.speech_deduction > 0)
-        prosocial = rec.prosocial & ("civil_affairs" in seen)
+        none = np.zeros(model.citizens.n, bool)
+        minor = rec.minor if "transport" in seen else none
+        serious = rec.serious if "transport" in seen else none
+        unmet = rec.judgement_unmet if "courts" in seen else none
+        speech = rec.speech if "public_security" in seen and cfg.speech_deduction > 0 else none
         self.deducted = minor | serious | unmet | speech
-        self.points -= (cfg.minor_deduction * minor + cfg.serious_deduction * serious
-                        + cfg.default_deduction * unmet + cfg.speech_deduction * speech)
-        self.points += cfg.prosocial_bonus * prosocial
+        hit = np.flatnonzero(self.deducted)
+        self.points[hit] -= (cfg.minor_deduction * minor[hit] + cfg.serious_deduction * serious[hit]
+                             + cfg.default_deduction * unmet[hit] + cfg.speech_deduction * speech[hit])
+        if "civil_affairs" in seen:
+            self.points[rec.prosocial] += cfg.prosocial_bonus
         below = self.points < cfg.base
         step_recovery = cfg.recovery_per_year * model.config.run.days_per_step / 365.0
         self.points[below] = np.minimum(cfg.base, self.points[below] + step_recovery)
