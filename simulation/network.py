@@ -173,9 +173,9 @@ def read_edge_list(path: str | Path, n_citizens: int) -> Ties:
                 n=n_citizens, labels=labels)
 
 
-CHUNK = 1 << 18
-"""Ties gathered at a time where values are gathered along ties: the gathered values
-stay in the processor's cache (2 MiB) instead of passing through memory."""
+# Ties at a time when values are gathered along ties, so that the gathered values stay in
+# the processor's cache (2 MiB) instead of passing through memory (not a model constant).
+_CHUNK = 1 << 18
 
 
 def assortativity(x: np.ndarray, ties: Ties) -> float:
@@ -204,7 +204,7 @@ def assortativity(x: np.ndarray, ties: Ties) -> float:
     var = dot(weight, d * d) / ends
     if var < 1e-12:  # values (essentially) all equal: undefined
         return 0.0
-    cross = sum(dot(d[u[i:i + CHUNK]], d[v[i:i + CHUNK]]) for i in range(0, u.size, CHUNK))
+    cross = sum(dot(d[u[i:i + _CHUNK]], d[v[i:i + _CHUNK]]) for i in range(0, u.size, _CHUNK))
     return float(cross / u.size / var)
 
 
