@@ -261,14 +261,36 @@ def key_groups(scenario: Scenario) -> list[tuple[str, list[ParamSpec]]]:
     return out
 
 
+NO_FILES = ("The dashboard runs the shipped scenarios' own networks and reads no file named on the page: "
+            "an edge-list network (network.kind = edge_list) is for the command line, "
+            "python -m simulation run SCENARIO.yaml.")
+"""Why a setting that would make the server read a file is refused."""
+
+
+def shipped_only(scenario_name: str) -> str | None:
+    """None if ``scenario_name`` is a shipped scenario's name, else the message: the page
+    never turns what a user sends into a path (``load_scenario`` would read any file)."""
+    from ..catalog import scenario_names
+
+    if not isinstance(scenario_name, str) or scenario_name not in scenario_names():
+        return f"no shipped scenario named {str(scenario_name)[:80]!r}."
+    return None
+
+
 def check_override(scenario_name: str, overrides: dict[str, Any], path: str, value: Any) -> str | None:
     """None if setting ``path`` to ``value`` (with the other overrides) gives a valid
-    scenario, else the message that says why (naming the field and what is allowed)."""
+    scenario, else the message that says why (naming the field and what is allowed).
+    Settings that would make the server read a file (an edge-list network) are refused."""
+    refused = shipped_only(scenario_name)
+    if refused is not None:
+        return refused
     try:
         base = load_scenario(scenario_name)
         data = base.model_dump(mode="python")
         set_path(data, path, value)  # unknown paths fail here with a 'did you mean'
-        apply_overrides(base, {**overrides, path: value})
+        result = apply_overrides(base, {**overrides, path: value})
     except ScenarioError as exc:
         return str(exc)
+    if result.network.kind == "edge_list":
+        return NO_FILES
     return None

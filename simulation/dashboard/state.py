@@ -16,9 +16,9 @@ from typing import Any
 import solara
 
 from ..catalog import load_scenario, scenario_names
-from ..overrides import ScenarioError
+from ..overrides import ScenarioError, apply_overrides
 from .compare import COMPARISON_BY_KEY, DEFAULT_METRICS, CompareResult, Variant
-from .params import POPULATION_PATH, check_override
+from .params import NO_FILES, POPULATION_PATH, check_override, shipped_only
 from .session import RunSession
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,9 @@ class CompareState:
         self.error.value = None
 
     def set_variant(self, index: int, scenario: str | None) -> None:
+        if scenario is not None and (refused := shipped_only(scenario)) is not None:
+            self.error.value = refused
+            return
         variants = list(self.variants.value)
         if scenario is None:
             if index < len(variants) and len(variants) > 2:
@@ -135,6 +138,12 @@ class AppState:
     def _build(self, scenario: str, seed: int, overrides: dict, run_length: int | None,
                notice: str | None) -> None:
         try:
+            # never a path from the page, never a file read (the controls check this too)
+            refused = shipped_only(scenario)
+            if refused is None and apply_overrides(load_scenario(scenario), overrides).network.kind == "edge_list":
+                refused = NO_FILES
+            if refused is not None:
+                raise ScenarioError(refused)
             session = RunSession(scenario, seed, overrides, run_length)
         except (ScenarioError, ValueError, MemoryError) as exc:
             self.error.value = str(exc)
@@ -224,6 +233,10 @@ class AppState:
 
     def load_setting(self, scenario: str, overrides: dict[str, Any], notice: str | None = None) -> None:
         """Load a scenario with changed values (a 'thing to try') and show the Run page."""
+        refused = shipped_only(scenario)
+        if refused is not None:
+            self.error.value = refused
+            return
         population = {k: v for k, v in self.overrides.value.items() if k == POPULATION_PATH}
         merged = {**population, **overrides}
         for path, value in merged.items():
