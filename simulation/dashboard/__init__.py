@@ -20,7 +20,9 @@ def configure_offline_server() -> None:
     except ImportError:  # pragma: no cover - solara without its server
         return
     settings.telemetry.mixpanel_enable = False
-    from . import offline
+    from . import offline, stats
+
+    stats.start_from_env()
 
     try:
         absent = offline.missing()

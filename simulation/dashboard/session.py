@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,9 @@ SAMPLE_SIZE = 160
 SAMPLE_SEED_OFFSET = 0x5C0
 """The network sample's own generator is seeded with the run's seed plus this; it never
 touches the model's streams."""
+LIVE_RUNS: weakref.WeakSet = weakref.WeakSet()
+"""Every :class:`RunSession` still alive (read by :mod:`.stats`): it empties as closed
+tabs are released, which the load tests check."""
 
 
 # --------------------------------------------------------------------------- per-citizen history
@@ -223,6 +227,7 @@ class RunSession:
                     tuple(sorted((k, repr(v)) for k, v in self.overrides.items())))
         """What fixes this run: two sessions with the same key are at the same state at the
         same step (the model draws only from its seeded streams)."""
+        LIVE_RUNS.add(self)
 
     # ---------------------------------------------------------------- stepping
 
