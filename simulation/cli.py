@@ -199,34 +199,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"workers must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"workers must be at least 1, got {value}")
-    return value
+def _checked(name: str, convert: type, ok, rule: str, example: str = ""):
+    """An argparse type: ``convert`` the text, then require ``ok(value)``, else say ``rule``."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            kind = "a whole number" if convert is int else f"a number such as {example}"
+            raise argparse.ArgumentTypeError(f"{name} must be {kind}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{name} must be {rule}, got {value}")
+        return value
+    return parse
 
 
-def _level(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"level must be a number such as 0.95, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"level must be between 0 and 1 (e.g. 0.95), got {value}")
-    return value
-
-
-def _resamples(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"resamples must be a whole number, got {text!r}") from None
-    if value < 10:
-        raise argparse.ArgumentTypeError(f"resamples must be at least 10, got {value}")
-    return value
+_workers = _checked("workers", int, lambda v: v >= 1, "at least 1")
+_level = _checked("level", float, lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.95)", example="0.95")
+_resamples = _checked("resamples", int, lambda v: v >= 10, "at least 10")
 
 
 def _add_batch_commands(sub) -> None:
