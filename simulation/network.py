@@ -37,10 +37,18 @@ class Ties:
     def n_ties(self) -> int:
         return len(self.u)
 
-    def changed(self) -> None:
-        """Mark the ties as changed (cut or rewired)."""
+    def changed(self, removed: np.ndarray | None = None, added: np.ndarray | None = None) -> None:
+        """Mark the ties as changed (cut or rewired). Given the citizens at the ends of the
+        ties that were removed and of those that were added (one entry per tie end), the
+        degrees are updated instead of counted again."""
         self.version += 1
+        degree = self._cache.get("degree")
         self._cache.clear()
+        if degree is not None and removed is not None and added is not None:
+            degree = degree.copy()
+            np.subtract.at(degree, removed, 1)
+            np.add.at(degree, added, 1)
+            self._cache["degree"] = degree
 
     def cached(self, key: str, compute):
         """``compute()``, kept under ``key`` until the ties change."""
@@ -122,10 +130,12 @@ def rewire(ties: Ties, edges: np.ndarray, keeper: np.ndarray, groups: np.ndarray
     dropped = np.where(ties.u[edges] == keeper, ties.v[edges], ties.u[edges])
     partner = random_member(groups, groups[keeper], rng.random(edges.size))
     ok = (partner >= 0) & (partner != keeper) & (groups[keeper] >= 0)
+    was = ties.active[edges]
+    removed = np.concatenate((ties.u[edges][was], ties.v[edges][was]))
     ties.u[edges] = keeper
     ties.v[edges] = np.where(ok, partner, dropped)
     ties.active[edges] = ok
-    ties.changed()
+    ties.changed(removed=removed, added=np.concatenate((keeper[ok], partner[ok])))
     model.events.add(model.steps, dropped, "ties_cut", keeper.astype(float))
 
 

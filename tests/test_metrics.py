@@ -91,3 +91,17 @@ def test_share_is_the_mean_of_a_mask():
     mask = np.random.default_rng(1).random(1001) < 0.3
     assert share(mask) == mask.mean()
     assert share(np.zeros(0, bool)) == 0.0
+
+
+@pytest.mark.parametrize("scenario", ["patchwork", "friends_in_score"])
+def test_degrees_kept_through_rewiring_equal_a_recount(scenario):
+    """Shaming and pruning rewire ties every step; the degrees they update in place stay
+    equal to counting the active ties again."""
+    model = ReputationModel(scenario, rng=3, **{"population.n_citizens": 1500})
+    start = model.ties.version
+    for _ in range(40):
+        model.step()
+        u, v = model.ties.active_ends()
+        recount = np.bincount(u, minlength=1500) + np.bincount(v, minlength=1500)
+        assert model.ties.degree().tolist() == recount.tolist()
+    assert model.ties.version > start + 10  # the ties really changed along the way
