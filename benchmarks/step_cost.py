@@ -46,7 +46,17 @@ def _timed(build, step, steps: int, warmup: int) -> dict:
     for _ in range(steps):
         step(model)
     return {"build_s": build_s, "step_s": (time.perf_counter() - t) / steps,
-            "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}
+            "peak_gib": peak_rss() / 2**30}
+
+
+def peak_rss() -> int:
+    """This process's own peak resident memory [bytes]: VmHWM, since ru_maxrss carries
+    the parent's high-water mark over a fork."""
+    try:
+        with open("/proc/self/status", encoding="utf-8") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def scoresim_case(agents: int, steps: int, warmup: int, degree: int | None = None,

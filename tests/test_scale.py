@@ -23,16 +23,21 @@ def test_million_citizen_patchwork_runs():
 
 
 MEASURE = r"""
-import json, resource, sys
+import json, sys
 import simulation.model as model_module
 from simulation import ReputationModel
 from simulation.catalog import load_scenario
 from simulation.overrides import apply_overrides
+
+def peak_rss():  # this process's own high-water mark (ru_maxrss carries the parent's over a fork)
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM"))
+
 n = int(sys.argv[1])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before = peak_rss()
 overrides = {"population.n_citizens": n}
 ReputationModel("patchwork", rng=1, **overrides).run(3)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = peak_rss()
 scenario = apply_overrides(load_scenario("patchwork"), overrides)
 degree = scenario.network.mean_degree
 estimate = n * model_module.BYTES_PER_CITIZEN + n * degree // 2 * model_module.BYTES_PER_TIE

@@ -368,8 +368,9 @@ def test_incomplete_files_are_never_taken_as_finished_runs(capsys, tmp_path):
 
 
 def test_ctrl_c_keeps_finished_runs_and_stops_the_workers(tmp_path):
-    data = experiment(parameters={FPR: {"values": [0.0, 0.1, 0.2]}}, replicates=10, steps=80,
-                      overrides={"population.n_citizens": 300})
+    # runs long enough (about a second each) that the sweep cannot finish before the signal
+    data = experiment(parameters={FPR: {"values": [0.0, 0.1, 0.2]}}, replicates=10, steps=400,
+                      overrides={"population.n_citizens": 1000})
     path = write(tmp_path, data)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "simulation", "sweep", str(path), "--out", str(out),

@@ -10,6 +10,7 @@ saw a failed request. Screenshots go to the test's own ``tmp_path``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -67,14 +68,15 @@ def server(server_process) -> str:
     return server_process[0]
 
 
-@pytest.fixture(scope="session")
-def server_process(dashboard_assets, tmp_path_factory):
-    """The dashboard served by its launcher on 127.0.0.1, as a user starts it: (url, process)."""
+@contextlib.contextmanager
+def serve(log_path: Path, **extra_env: str):
+    """The dashboard served by its launcher on 127.0.0.1, as a user starts it, with its
+    output in ``log_path``: (url, process); stopped (and its log shown if it had a
+    traceback) on exit."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
     env = {**os.environ,
            "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/",  # a closed port: a cache miss fails loudly
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1", **extra_env}
     env.pop("PYTEST_CURRENT_TEST", None)
     log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "-m", "simulation.dashboard", "--port", str(port), "--no-fetch"],
@@ -87,7 +89,7 @@ def server_process(dashboard_assets, tmp_path_factory):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=5)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=15)
@@ -95,6 +97,13 @@ def server_process(dashboard_assets, tmp_path_factory):
         text = log_path.read_text(errors="replace")
         if "Traceback" in text:
             print(f"--- dashboard server log ({log_path}) ---\n{text[-6000:]}", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
+def server_process(dashboard_assets, tmp_path_factory):
+    """The dashboard served as a user starts it: (url, process)."""
+    with serve(tmp_path_factory.mktemp("server") / "server.log") as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import io
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 
 import pandas as pd
 import psutil
 import pytest
-from conftest import REPO, NetworkGuard, free_port, wait_http
+from conftest import NetworkGuard, serve
 
 from simulation.dashboard import stats
 from simulation.dashboard.session import RunSession
@@ -61,30 +58,9 @@ are kept on purpose (measured on a 20-session run: 280 MB baseline, about 670 MB
 @pytest.fixture(scope="module")
 def load_server(dashboard_assets, tmp_path_factory):
     """(url, process, log path) of a dashboard server of this module's own."""
-    port = free_port()
     log_path = tmp_path_factory.mktemp("load-server") / "server.log"
-    env = {**os.environ, "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/", "PYTHONUNBUFFERED": "1",
-           stats.ENV: "0.5", "SOLARA_KERNEL_CULL_TIMEOUT": CULL}
-    env.pop("PYTEST_CURRENT_TEST", None)
-    log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "simulation.dashboard", "--port", str(port), "--no-fetch"],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_http(url, proc=proc)
+    with serve(log_path, **{stats.ENV: "0.5", "SOLARA_KERNEL_CULL_TIMEOUT": CULL}) as (url, proc):
         yield url, proc, log_path
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=15)
-        log.close()
-        text = log_path.read_text(errors="replace")
-        if "Traceback" in text:
-            print(f"--- load server log ({log_path}) ---\n{text[-6000:]}", file=sys.stderr)
 
 
 class Sampler:
