@@ -367,6 +367,12 @@ def test_incomplete_files_are_never_taken_as_finished_runs(capsys, tmp_path):
     assert len(load_timeseries(out)) == 12 * 4
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """Let the child take Ctrl-C even when the tests run in the background, where the
+    shell starts them with SIGINT ignored (and an ignored signal stays ignored in children)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_keeps_finished_runs_and_stops_the_workers(tmp_path):
     # runs long enough (about a second each) that the sweep cannot finish before the signal
     data = experiment(parameters={FPR: {"values": [0.0, 0.1, 0.2]}}, replicates=10, steps=400,
@@ -374,7 +380,8 @@ def test_ctrl_c_keeps_finished_runs_and_stops_the_workers(tmp_path):
     path = write(tmp_path, data)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "simulation", "sweep", str(path), "--out", str(out),
-                             "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--workers", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ctrl_c_as_at_a_terminal)
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and proc.poll() is None:
