@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .catalog import load_scenario, read_yaml, shown
 from .metrics import CONFUSION_COLUMNS, METRICS
-from .overrides import ScenarioError, _suggest, apply_overrides, describe_errors, set_path
+from .overrides import ScenarioError, _suggest, apply_overrides, describe_errors, set_path, validate_mapping
 from .scenario import Scenario, no_bool_for_number
 
 MAX_SEED = 2**63 - 1
@@ -399,13 +399,8 @@ def _validate(data: Any, source: str) -> Experiment:
     if data is None:
         raise ExperimentError(f"{source}: the file is empty (or only comments); an experiment is a mapping of "
                               "fields such as scenario, parameters, design, replicates and seed.")
-    if not isinstance(data, dict):
-        raise ExperimentError(f"{source}: expected a mapping of fields (scenario, parameters, design, ...), "
-                              f"got {type(data).__name__}.")
-    try:
-        return Experiment.model_validate(data)
-    except ValidationError as exc:
-        raise ExperimentError(f"{source} is not a valid experiment:\n{format_errors(exc)}") from None
+    return validate_mapping(data, Experiment, source, contents="fields (scenario, parameters, design, ...)",
+                            invalid="is not a valid experiment", describe=format_errors, error=ExperimentError)
 
 
 def format_errors(exc: ValidationError) -> str:

@@ -13,7 +13,7 @@ import copy
 import difflib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
@@ -172,13 +172,22 @@ def validate_scenario(data: Any, cls=None, source: str = "scenario"):
     from .scenario import Scenario
 
     cls = cls or Scenario
+    return validate_mapping(data, cls, source, contents="sections (population, rules, ...)",
+                            invalid="is not valid", describe=lambda exc: format_validation_error(exc, cls))
+
+
+def validate_mapping(data: Any, cls: type[BaseModel], source: str, *, contents: str, invalid: str,
+                     describe: Callable[[ValidationError], str], error: type[ScenarioError] = ScenarioError):
+    """Validate plain data into the model ``cls``, the one check behind scenarios and
+    experiments. Raises ``error`` starting with ``source``: "expected a mapping of
+    ``contents``" if ``data`` is not a mapping, or ``invalid`` followed by
+    ``describe(exc)`` (one line per problem) if pydantic refuses it."""
     if not isinstance(data, Mapping):
-        raise ScenarioError(f"{source}: expected a mapping of sections (population, rules, ...), "
-                            f"got {type(data).__name__}.")
+        raise error(f"{source}: expected a mapping of {contents}, got {type(data).__name__}.")
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(f"{source} is not valid:\n{format_validation_error(exc, cls)}") from None
+        raise error(f"{source} {invalid}:\n{describe(exc)}") from None
 
 
 MAX_PROBLEMS = 8
