@@ -26,7 +26,7 @@ from ..metrics import METRICS
 from ..overrides import ScenarioError, parse_value
 from . import about, plots
 from .compare import COMPARISONS, CompareResult, run_comparison
-from .params import POPULATION_PATH, RUN_LENGTH_PATH, key_groups, spec_for, value_at
+from .params import POPULATION_PATH, RUN_LENGTH_PATH, ParamSpec, key_groups, spec_for, value_at
 from .session import EVENT_LABELS, RunSession, Snapshot
 from .state import SPEEDS, TABS, AppState, speed_label
 
@@ -88,6 +88,21 @@ def guarded(state: AppState | None, action: Callable[..., Any]) -> Callable[...,
         return None
 
     return handler
+
+
+def parsed_input(state: AppState, spec: ParamSpec, key: str, apply: Callable[[Any], Any]) -> Callable[[Any], None]:
+    """A control's ``on_value``: the entry read with ``spec.parse`` goes to ``apply``; an
+    entry it refuses is shown next to the control as the error under ``key``."""
+
+    def on_value(raw: Any) -> None:
+        try:
+            value = spec.parse(raw)
+        except ValueError as exc:
+            state._control_error(key, str(exc))
+            return
+        apply(value)
+
+    return on_value
 
 
 @solara.component
@@ -358,14 +373,7 @@ def ParameterControl(state: AppState, path: str, value: Any, scenario=None):
     error = state.control_errors.value.get(path)
     help_text = spec.help
     hint = f"Allowed: {spec.bounds_text}" + (f" [{spec.unit}]" if spec.unit else "")
-
-    def commit(raw: Any) -> None:
-        try:
-            parsed = spec.parse(raw)
-        except ValueError as exc:
-            state._control_error(path, str(exc))
-            return
-        state.set_value(path, parsed)
+    commit = parsed_input(state, spec, path, lambda parsed: state.set_value(path, parsed))
 
     with solara.Column(gap="0px", classes=["scoresim-control"]):
         if spec.kind == "bool":
@@ -490,18 +498,14 @@ def RunSettings(state: AppState):
     run_spec = spec_for(RUN_LENGTH_PATH)
     length_error = errors.get(RUN_LENGTH_PATH)
 
-    def set_length(text: str) -> None:
-        try:
-            steps = run_spec.parse(text)
-        except ValueError as exc:
-            state._control_error(RUN_LENGTH_PATH, str(exc))
-            return
+    def set_length(steps: int) -> None:
         state._control_error(RUN_LENGTH_PATH, None)
         state.set_run_length(steps)
 
     with solara.Tooltip(run_spec.help):
         solara.InputText("Run length (steps)", value=str(session.target if session else scenario.run.steps),
-                         on_value=guarded(state, set_length), error=bool(length_error),
+                         on_value=guarded(state, parsed_input(state, run_spec, RUN_LENGTH_PATH, set_length)),
+                         error=bool(length_error),
                          message=None if length_error else f"Allowed: {run_spec.bounds_text}; play stops there")
     if length_error:
         solara.Text(length_error, style={"color": "#b00020", "font-size": "14px"})
