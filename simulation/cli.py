@@ -114,6 +114,13 @@ def _prog() -> str:
     return "python -m simulation" if Path(sys.argv[0]).name == "__main__.py" else "scoresim"
 
 
+def _add_command(sub, name: str, help: str, description: str, epilog: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand's parser: ``help`` for the command list, ``description`` wrapped, and
+    the ``epilog`` (examples, exit statuses) shown as written."""
+    return sub.add_parser(name, help=help, description=_wrap(description), epilog=epilog,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``scoresim`` with all subcommands."""
     parser = argparse.ArgumentParser(
@@ -127,25 +134,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 title="commands", description="Run '%(prog)s COMMAND --help' for details.")
 
-    sub.add_parser(
-        "list", help="list the shipped scenarios",
-        description=_wrap("List the shipped scenarios, one per line: name, title and the rule-set "
-                    "kinds in force ('none' is the control). Use a name with 'run'."),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    _add_command(
+        sub, "list", "list the shipped scenarios",
+        "List the shipped scenarios, one per line: name, title and the rule-set "
+        "kinds in force ('none' is the control). Use a name with 'run'.",
     )
 
-    run = sub.add_parser(
-        "run", help="run a scenario and summarise its outcome",
-        description=_wrap("Run a scenario, print the seed used and a summary of key metrics at step 0 "
-                    "and at the end. With --out, also write the full metrics table, the "
-                    "per-group confusion matrix and the exact scenario used (to repeat the run)."),
+    run = _add_command(
+        sub, "run", "run a scenario and summarise its outcome",
+        "Run a scenario, print the seed used and a summary of key metrics at step 0 "
+        "and at the end. With --out, also write the full metrics table, the "
+        "per-group confusion matrix and the exact scenario used (to repeat the run).",
         epilog="examples:\n"
                "  %(prog)s baseline --steps 50 --seed 7\n"
                "  %(prog)s blacklist --set population.n_citizens=5000 --set rules.blacklist.grace_days=60\n"
                "  %(prog)s patchwork --seed 7 --out runs/patchwork.parquet\n"
                "      writes runs/patchwork.parquet, runs/patchwork.confusion.parquet and\n"
                "      runs/patchwork.scenario.yaml",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("scenario", metavar="SCENARIO",
                      help="a shipped scenario name (see 'list') or the path of a scenario YAML file")
@@ -170,30 +175,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", "-q", action="store_true",
                      help="no progress bar (it is also hidden when stderr is not a terminal)")
 
-    validate = sub.add_parser(
-        "validate", help="check scenario files",
-        description=_wrap("Check scenario YAML files against the schema. Prints 'OK FILE: TITLE' for "
-                    "each valid file and the problems of each invalid one. Exit status 0 if all "
-                    "are valid, else 2."),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    validate = _add_command(
+        sub, "validate", "check scenario files",
+        "Check scenario YAML files against the schema. Prints 'OK FILE: TITLE' for "
+        "each valid file and the problems of each invalid one. Exit status 0 if all "
+        "are valid, else 2.",
     )
     validate.add_argument("files", nargs="+", metavar="FILE",
                           help="scenario YAML files (shipped scenario names are accepted too)")
 
-    schema = sub.add_parser(
-        "schema", help="print the JSON schema of scenario files",
-        description=_wrap("Print the JSON schema of a scenario file (every field, its bounds, default "
-                    "and meaning), e.g. for an editor's YAML completion."),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    schema = _add_command(
+        sub, "schema", "print the JSON schema of scenario files",
+        "Print the JSON schema of a scenario file (every field, its bounds, default "
+        "and meaning), e.g. for an editor's YAML completion.",
     )
     schema.add_argument("--out", type=Path, metavar="FILE",
                         help="write the schema to FILE instead of printing it")
 
-    sub.add_parser(
-        "metrics", help="list the output metrics with their definitions",
-        description=_wrap("List every column of the metrics table written by 'run --out', with its "
-                    "definition and unit."),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    _add_command(
+        sub, "metrics", "list the output metrics with their definitions",
+        "List every column of the metrics table written by 'run --out', with its "
+        "definition and unit.",
     )
     _add_batch_commands(sub)
     return parser
@@ -220,13 +222,13 @@ _resamples = _checked("resamples", int, lambda v: v >= 10, "at least 10")
 
 def _add_batch_commands(sub) -> None:
     """The researchers' batch commands: sweep, summarize, sensitivity (docs/batch.md)."""
-    sweep = sub.add_parser(
-        "sweep", help="run an experiment: many seeded runs over a design, resumable",
-        description=_wrap("Run every design point of an experiment file, each repeated with seeds spawned "
-                    "from its root seed, on local worker processes or a Dask cluster. Each run is "
-                    "saved in DIR as it finishes; running the same command again (or with --resume) "
-                    "runs only what is missing, so a killed sweep loses at most the runs in progress. "
-                    "Results do not depend on the number of workers. See docs/batch.md."),
+    sweep = _add_command(
+        sub, "sweep", "run an experiment: many seeded runs over a design, resumable",
+        "Run every design point of an experiment file, each repeated with seeds spawned "
+        "from its root seed, on local worker processes or a Dask cluster. Each run is "
+        "saved in DIR as it finishes; running the same command again (or with --resume) "
+        "runs only what is missing, so a killed sweep loses at most the runs in progress. "
+        "Results do not depend on the number of workers. See docs/batch.md.",
         epilog="output in DIR:\n"
                "  runs.parquet        one row per run: run_id, point, replicate, seed, the parameter\n"
                "                      values, status (ok|failed), error, duration_s, cpu_s, final\n"
@@ -242,7 +244,6 @@ def _add_batch_commands(sub) -> None:
                "exit status: 0 every run ok; 1 some runs failed (recorded with their error) or the\n"
                "sweep could not go on; 2 invalid experiment or arguments (nothing run);\n"
                "130 interrupted (finished runs are kept: resume with the same command).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sweep.add_argument("experiment", metavar="EXPERIMENT",
                        help="experiment YAML file: base scenario, parameters, design, replicates, steps, seed, "
@@ -271,50 +272,52 @@ def _add_batch_commands(sub) -> None:
     sweep.add_argument("--quiet", "-q", action="store_true",
                        help="no progress bar (by default a tqdm bar with ETA is shown on stderr)")
 
-    summarize = sub.add_parser(
-        "summarize", help="mean and confidence interval of each metric per design point",
-        description=_wrap("Summarise a sweep: for every kept metric and design point, the number of "
-                    "successful runs, the mean of their final values, the standard deviation and a "
-                    "Student-t confidence interval of the mean. Prints a table and writes it as CSV."),
+    summarize = _add_command(
+        sub, "summarize", "mean and confidence interval of each metric per design point",
+        "Summarise a sweep: for every kept metric and design point, the number of "
+        "successful runs, the mean of their final values, the standard deviation and a "
+        "Student-t confidence interval of the mean. Prints a table and writes it as CSV.",
         epilog="examples:\n"
                "  %(prog)s results/fp\n"
                "  %(prog)s results/fp --metric wrongful_listings_active --level 0.9 --csv fp.csv",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    summarize.add_argument("dir", metavar="DIR", type=Path, help="a sweep's output directory")
-    summarize.add_argument("--metric", action="append", metavar="NAME", dest="metrics",
-                           help="summarise only this metric (repeatable; default: every kept metric)")
-    summarize.add_argument("--level", type=_level, default=0.95, metavar="P",
-                           help="confidence level of the intervals (default 0.95)")
-    summarize.add_argument("--csv", type=Path, metavar="FILE",
-                           help="where to write the table (default DIR/summary.csv); columns point, the "
-                                "parameters, metric, n, n_failed, mean, std, ci_low, ci_high")
-    summarize.add_argument("--quiet", "-q", action="store_true", help="write the CSV without printing the table")
+    _add_sweep_input(summarize, "a sweep's output directory", "summarise")
+    _add_table_output(summarize, "where to write the table (default DIR/summary.csv); columns point, the "
+                                 "parameters, metric, n, n_failed, mean, std, ci_low, ci_high")
 
-    sens = sub.add_parser(
-        "sensitivity", help="Sobol' or Morris sensitivity indices of a sweep",
-        description=_wrap("Sensitivity of each kept metric's final value (mean over a point's "
-                    "replicates) to each parameter, computed with SALib: first- and total-order "
-                    "Sobol' indices for a sobol design, Morris mu*, mu and sigma for a morris "
-                    "design, each with a bootstrap confidence interval. Prints the parameters from "
-                    "most to least influential and writes the indices as CSV."),
+    sens = _add_command(
+        sub, "sensitivity", "Sobol' or Morris sensitivity indices of a sweep",
+        "Sensitivity of each kept metric's final value (mean over a point's "
+        "replicates) to each parameter, computed with SALib: first- and total-order "
+        "Sobol' indices for a sobol design, Morris mu*, mu and sigma for a morris "
+        "design, each with a bootstrap confidence interval. Prints the parameters from "
+        "most to least influential and writes the indices as CSV.",
         epilog="examples:\n"
                "  %(prog)s results/sobol\n"
                "  %(prog)s results/sobol --metric wrongful_listings_active --resamples 2000",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sens.add_argument("dir", metavar="DIR", type=Path, help="output directory of a sweep with a sobol or morris "
-                                                            "design")
-    sens.add_argument("--metric", action="append", metavar="NAME", dest="metrics",
-                      help="analyse only this metric (repeatable; default: every kept metric)")
+    _add_sweep_input(sens, "output directory of a sweep with a sobol or morris design", "analyse")
     sens.add_argument("--resamples", type=_resamples, default=1000, metavar="N",
                       help="bootstrap resamples for the confidence intervals (default 1000)")
-    sens.add_argument("--level", type=_level, default=0.95, metavar="P",
-                      help="confidence level of the intervals (default 0.95)")
-    sens.add_argument("--csv", type=Path, metavar="FILE",
-                      help="where to write the indices (default DIR/sensitivity.csv; second-order indices, "
-                           "if any, go next to it as *_second_order.csv)")
-    sens.add_argument("--quiet", "-q", action="store_true", help="write the CSV without printing the table")
+    _add_table_output(sens, "where to write the indices (default DIR/sensitivity.csv; second-order indices, "
+                            "if any, go next to it as *_second_order.csv)")
+
+
+def _add_sweep_input(parser: argparse.ArgumentParser, dir_help: str, verb: str) -> None:
+    """The DIR argument and ``--metric`` of a command that analyses a finished sweep;
+    ``verb`` (summarise, analyse) says what it does with the metrics chosen."""
+    parser.add_argument("dir", metavar="DIR", type=Path, help=dir_help)
+    parser.add_argument("--metric", action="append", metavar="NAME", dest="metrics",
+                        help=f"{verb} only this metric (repeatable; default: every kept metric)")
+
+
+def _add_table_output(parser: argparse.ArgumentParser, csv_help: str) -> None:
+    """``--level``, ``--csv`` and ``--quiet`` of a command that prints a table of results
+    with confidence intervals and writes it as CSV (``csv_help`` says where and what)."""
+    parser.add_argument("--level", type=_level, default=0.95, metavar="P",
+                        help="confidence level of the intervals (default 0.95)")
+    parser.add_argument("--csv", type=Path, metavar="FILE", help=csv_help)
+    parser.add_argument("--quiet", "-q", action="store_true", help="write the CSV without printing the table")
 
 
 # --------------------------------------------------------------------------- commands
