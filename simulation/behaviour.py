@@ -75,7 +75,7 @@ def purchases(model: ReputationModel):
     e = b.purchase_trust_elasticity
     bought = u_buy < per_step(b.purchases_per_year, model.config.run.days_per_step) * (1.0 - e + e * c.trust_firms)
     buyers = np.flatnonzero(bought)
-    chosen = np.minimum(np.searchsorted(cdf, u_firm[buyers] * cdf[-1], side="right"), f.n - 1)
+    chosen = np.minimum(pick(cdf, u_firm[buyers]), f.n - 1)
     bad_buy = u_bad[buyers] >= f.quality[chosen]
     victims = buyers[bad_buy]
     substandard = np.zeros(c.n, bool)
@@ -89,6 +89,30 @@ def purchases(model: ReputationModel):
     trust = c.trust_firms[buyers]
     c.trust_firms[buyers] = trust + b.trust_learning * (~bad_buy - trust)
     return bought, substandard, sales, bad
+
+
+_GUIDE_BITS = 14
+"""A uniform's leading bits that choose its bucket in :func:`pick`'s guide table
+(16,384 buckets: a table that stays in the processor's cache; not a model constant)."""
+
+
+def pick(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(cdf, u * cdf[-1], side="right")`` for uniforms ``u`` in [0, 1):
+    the same numbers, several times faster for many draws over a short ``cdf``.
+
+    A guide table gives, for each of 2**_GUIDE_BITS equal slices of [0, 1), the answer
+    at the slice's start; the leading bits of ``u`` (read from its binary form) name
+    its slice. That answer is checked against ``cdf``, and the few draws whose slice
+    holds a step of ``cdf`` are searched as before."""
+    size = 1 << _GUIDE_BITS
+    key = u * cdf[-1]
+    slice_ = ((u + 1.0).view(np.int64) >> (52 - _GUIDE_BITS)) & (size - 1)  # floor(u * size)
+    guide = np.searchsorted(cdf, np.arange(size) * (cdf[-1] / size), side="right")
+    found = guide.take(slice_)
+    bounds = np.concatenate(([-np.inf], cdf, [np.inf]))
+    wrong = np.flatnonzero((bounds.take(found) > key) | (key >= bounds[1:].take(found)))
+    found[wrong] = np.searchsorted(cdf, key[wrong], side="right")
+    return found
 
 
 def transactions(model: ReputationModel):

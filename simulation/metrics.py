@@ -220,8 +220,7 @@ def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> d
     out["isolated_share"] = share(degree == 0)
     u, v = ties.active_ends()
     if u.size:
-        out["cross_group_tie_share"] = ties.cached(
-            "cross_group_tie_share", lambda: np.count_nonzero(c.urban[u] != c.urban[v]) / u.size)
+        out["cross_group_tie_share"] = ties.crossing() / u.size
     s = cons.sanctioned
     n_s = np.count_nonzero(s)
     if 0 < n_s < s.size:

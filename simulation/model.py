@@ -113,6 +113,7 @@ class ReputationModel(mesa.Model):
         self.citizens = make_citizens(cfg.population, self.streams["population"])
         self.firms = make_firms(cfg.population, self.streams["firms"])
         self.ties = self._build_network()
+        self.ties.side = self.citizens.urban
         self.group_index = metrics.Groups(self.citizens)
         self.groups = self.group_index.masks()
         self.events = EventLog(cfg.run.record_events)
@@ -201,10 +202,11 @@ class ReputationModel(mesa.Model):
         if p <= 0 or not cons.published.any():
             return
         t, rng = self.ties, self.streams["ties"]
-        pu, pv = cons.published[t.u], cons.published[t.v]
-        cut = t.active & (pu ^ pv) & (rng.random(t.n_ties) < p)
-        edges = np.flatnonzero(cut)
-        keeper = np.where(pu[edges], t.v[edges], t.u[edges])
+        edges = np.flatnonzero((rng.random(t.n_ties) < p) & t.active)  # the draw first: few ties pass
+        pu = cons.published[t.u[edges]]
+        one_end = pu ^ cons.published[t.v[edges]]
+        edges, pu = edges[one_end], pu[one_end]
+        keeper = np.where(pu, t.v[edges], t.u[edges])
         rewire(t, edges, keeper, np.zeros(t.n, np.int64), rng, self)
 
     def _adapt(self, rec: Records, cons: Consequences) -> None:
@@ -274,13 +276,12 @@ class ReputationModel(mesa.Model):
         if not parts:
             return None
         total, count = np.zeros(self.citizens.n), 0.0
-        for part in parts:
-            scored = ~np.isnan(part)
-            if scored.all():
-                total += part
+        for values, scored in parts:
+            if scored is None:
+                total += values
                 count = count + 1.0
             else:
-                total += np.where(scored, part, 0.0)
+                total += values * scored
                 count = count + scored
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 

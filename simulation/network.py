@@ -28,6 +28,9 @@ class Ties:
     active: np.ndarray
     n: int
     labels: list[str] | None = None
+    side: np.ndarray | None = None
+    """A two-valued attribute of citizens (urban or rural) whose crossing ties
+    :meth:`crossing` counts; set by the model."""
 
     version: int = 0
     """Incremented whenever ties change, so that derived arrays can be cached."""
@@ -37,18 +40,26 @@ class Ties:
     def n_ties(self) -> int:
         return len(self.u)
 
-    def changed(self, removed: np.ndarray | None = None, added: np.ndarray | None = None) -> None:
-        """Mark the ties as changed (cut or rewired). Given the citizens at the ends of the
-        ties that were removed and of those that were added (one entry per tie end), the
-        degrees are updated instead of counted again."""
+    def changed(self, removed: tuple[np.ndarray, np.ndarray] | None = None,
+                added: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Mark the ties as changed (cut or rewired). Given the end arrays ``(u, v)`` of
+        the ties that were removed and of those that were added, the degrees and the
+        count of crossing ties are updated instead of counted again."""
         self.version += 1
-        degree = self._cache.get("degree")
+        kept = {key: self._cache[key] for key in ("degree", "crossing") if key in self._cache}
         self._cache.clear()
-        if degree is not None and removed is not None and added is not None:
-            degree = degree.copy()
-            np.subtract.at(degree, removed, 1)
-            np.add.at(degree, added, 1)
+        if removed is None or added is None:
+            return
+        (ru, rv), (au, av) = removed, added
+        if "degree" in kept:
+            degree = kept["degree"].copy()
+            np.subtract.at(degree, np.concatenate((ru, rv)), 1)
+            np.add.at(degree, np.concatenate((au, av)), 1)
             self._cache["degree"] = degree
+        if "crossing" in kept:
+            s = self.side
+            self._cache["crossing"] = (kept["crossing"] - np.count_nonzero(s[ru] != s[rv])
+                                       + np.count_nonzero(s[au] != s[av]))
 
     def cached(self, key: str, compute):
         """``compute()``, kept under ``key`` until the ties change."""
@@ -65,6 +76,11 @@ class Ties:
         """Active ties per citizen."""
         u, v = self.active_ends()
         return self.cached("degree", lambda: np.bincount(u, minlength=self.n) + np.bincount(v, minlength=self.n))
+
+    def crossing(self) -> int:
+        """Active ties whose two ends differ in ``side``."""
+        u, v = self.active_ends()
+        return self.cached("crossing", lambda: np.count_nonzero(self.side[u] != self.side[v]))
 
     def neighbour_sum(self, values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """For each citizen, the sum over active contacts of ``values`` (times ``weights``)."""
@@ -131,11 +147,11 @@ def rewire(ties: Ties, edges: np.ndarray, keeper: np.ndarray, groups: np.ndarray
     partner = random_member(groups, groups[keeper], rng.random(edges.size))
     ok = (partner >= 0) & (partner != keeper) & (groups[keeper] >= 0)
     was = ties.active[edges]
-    removed = np.concatenate((ties.u[edges][was], ties.v[edges][was]))
+    removed = (ties.u[edges][was], ties.v[edges][was])
     ties.u[edges] = keeper
     ties.v[edges] = np.where(ok, partner, dropped)
     ties.active[edges] = ok
-    ties.changed(removed=removed, added=np.concatenate((keeper[ok], partner[ok])))
+    ties.changed(removed=removed, added=(keeper[ok], partner[ok]))
     model.events.add(model.steps, dropped, "ties_cut", keeper.astype(float))
 
 

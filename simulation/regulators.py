@@ -41,7 +41,7 @@ class Regulator(mesa.Agent):
         c = self.config
         caught = acts & (detect_u < c.coverage * (1.0 - c.false_negative_rate))
         false = ~acts & (error_u < per_step(c.false_positive_rate, days_per_step))
-        self.counts = {"detected": int(caught.sum()), "false_records": int(false.sum())}
+        self.counts = {"detected": np.count_nonzero(caught), "false_records": np.count_nonzero(false)}
         return caught | false, false
 
     def records_compliance(self, error_u: np.ndarray) -> np.ndarray:

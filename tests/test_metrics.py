@@ -1,8 +1,9 @@
-"""The vectorised metrics agree with their textbook definitions.
+"""The vectorised metrics and fast forms agree with their textbook definitions.
 
-Assortativity, the Gini coefficient and the per-group sums are computed in forms
-chosen for speed (degree-weighted sums, cached ranks, one bincount over group
-cells); these tests hold them to plain implementations and to networkx.
+Assortativity, the Gini coefficient, the per-group sums and the buyers' choice of
+firm are computed in forms chosen for speed (degree-weighted sums, cached ranks, one
+bincount over group cells, a guide table); these tests hold them to plain
+implementations and to networkx.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from simulation import ReputationModel
+from simulation.behaviour import pick
 from simulation.metrics import gini, share
 from simulation.network import Ties, assortativity, small_world
 
@@ -94,14 +96,31 @@ def test_share_is_the_mean_of_a_mask():
 
 
 @pytest.mark.parametrize("scenario", ["patchwork", "friends_in_score"])
-def test_degrees_kept_through_rewiring_equal_a_recount(scenario):
-    """Shaming and pruning rewire ties every step; the degrees they update in place stay
-    equal to counting the active ties again."""
+def test_degrees_and_crossing_ties_kept_through_rewiring_equal_a_recount(scenario):
+    """Shaming and pruning rewire ties every step; the degrees and the count of
+    urban-rural ties they update in place stay equal to counting the active ties again."""
     model = ReputationModel(scenario, rng=3, **{"population.n_citizens": 1500})
     start = model.ties.version
+    urban = model.citizens.urban
     for _ in range(40):
         model.step()
         u, v = model.ties.active_ends()
         recount = np.bincount(u, minlength=1500) + np.bincount(v, minlength=1500)
         assert model.ties.degree().tolist() == recount.tolist()
+        assert model.ties.crossing() == np.count_nonzero(urban[u] != urban[v])
+        assert model.metrics_frame()["cross_group_tie_share"].iloc[-1] == model.ties.crossing() / u.size
     assert model.ties.version > start + 10  # the ties really changed along the way
+
+
+@pytest.mark.parametrize("firms", [1, 2, 7, 50, 3000])
+@pytest.mark.parametrize("sensitivity", [0.0, 5.0, 800.0])
+def test_firm_choice_equals_a_binary_search(firms, sensitivity):
+    """Buyers pick firms through a guide table; the choice is the binary search's, draw
+    for draw, also for equal weights, weights that underflow to 0 (flat steps of the
+    cumulative weights) and the extreme draws 0 and the largest double below 1."""
+    rng = np.random.default_rng(firms)
+    cdf = np.cumsum(np.exp(sensitivity * (rng.random(firms) - 1.0)))
+    u = np.concatenate(([0.0, np.nextafter(1.0, 0.0), 0.5], rng.random(100_000),
+                        cdf / cdf[-1], np.nextafter(cdf / cdf[-1], 0.0)))  # draws at the steps
+    u = u[u < 1.0]
+    assert pick(cdf, u).tolist() == np.searchsorted(cdf, u * cdf[-1], side="right").tolist()

@@ -127,7 +127,9 @@ def test_commercial_is_opt_in_rewards_only():
     assert 0.3 < rule.opted.mean() < 1.0
     used = rule.scores[rule.opted]
     assert used.min() >= 350 and used.max() <= 950
-    assert np.isnan(rule.standing()[~rule.opted]).all()
+    values, scored = rule.standing()
+    assert (scored == rule.opted).all()
+    assert np.isnan(m.standing()[~rule.opted]).all(), "who does not use it has no standing"
     assert (m.citizens.income >= m.citizens.base_income).all()
     assert (m.citizens.income > m.citizens.base_income).any(), "rewards raise some incomes"
     assert not m.cons.sanctioned.any()

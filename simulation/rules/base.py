@@ -97,8 +97,10 @@ class RuleSetBase:
         'infraction', 'speech'; and 'prosocial' for the strength of a bonus."""
         return {}
 
-    def standing(self) -> np.ndarray | None:
-        """Each citizen's standing in [0, 1] under this rule set (NaN: not scored)."""
+    def standing(self) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Each citizen's standing in [0, 1] under this rule set, and the mask of the
+        citizens it scores (None: everyone; values outside the mask are ignored but
+        must be finite)."""
         return None
 
     def feeds(self) -> tuple[str, ...]:

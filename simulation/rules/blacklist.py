@@ -190,8 +190,8 @@ class Blacklist(RuleSetBase):
         infraction = self.model.config.behaviour.serious_share * sector_loss if cfg.sector_lists else 0.0
         return {"default": severity(court_loss), "infraction": severity(infraction)}
 
-    def standing(self) -> np.ndarray:
-        return np.where(self.listed(), 0.0, 1.0)
+    def standing(self) -> tuple[np.ndarray, None]:
+        return np.where(self.listed(), 0.0, 1.0), None
 
     def metrics(self) -> dict[str, float]:
         step, dps = self.model.steps, self.model.config.run.days_per_step

@@ -29,14 +29,6 @@ PRUNE_GAP = 0.2
 """A contact is 'much lower-scored' below the user's own normalised score minus this."""
 
 
-def _exp_neg(x: np.ndarray) -> np.ndarray:
-    """exp(-x) of decaying counts that are mostly zero, computed only where they are not."""
-    out = np.ones(x.size)
-    counted = np.flatnonzero(x)
-    out[counted] = np.exp(-x[counted])
-    return out
-
-
 class Commercial(RuleSetBase):
     """Sesame-like opt-in score (see the module docstring)."""
 
@@ -70,7 +62,7 @@ class Commercial(RuleSetBase):
         """Score from the user's own data, in [0, 1], before friends."""
         cfg, c = self.config, self.model.citizens
         income, education, purchases = self._fixed_parts
-        parts = cfg.weight_repayment * _exp_neg(self.bad_repayments) + income + education + purchases
+        parts = cfg.weight_repayment * np.exp(-self.bad_repayments) + income + education + purchases
         own_weight = cfg.weight_repayment + cfg.weight_income + cfg.weight_education + cfg.weight_purchases
         return parts / own_weight if own_weight > 0 else np.full(c.n, 0.5)
 
@@ -99,7 +91,7 @@ class Commercial(RuleSetBase):
             friends_n = ties.neighbour_sum(members)
             friends = np.where(friends_n > 0, friends_sum / np.maximum(friends_n, 1.0), own)
             own = (own * total + cfg.weight_friends * friends) / (total + cfg.weight_friends)
-        own = own - cfg.weight_speech * (1.0 - _exp_neg(self.posts_seen))
+        own = own - cfg.weight_speech * (1.0 - np.exp(-self.posts_seen))
         self.norm = np.clip(own, 0.0, 1.0)
         self.scores = self._to_points(self.norm)
 
@@ -134,8 +126,8 @@ class Commercial(RuleSetBase):
             if cfg.weight_speech > 0 else 0.0,
         }
 
-    def standing(self) -> np.ndarray:
-        return np.where(self.opted, self.norm, np.nan)
+    def standing(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.norm, self.opted
 
     def metrics(self) -> dict[str, float]:
         return {

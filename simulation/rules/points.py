@@ -59,9 +59,9 @@ class Points(RuleSetBase):
                              + cfg.default_deduction * unmet[hit] + cfg.speech_deduction * speech[hit])
         if "civil_affairs" in seen:
             self.points[rec.prosocial] += cfg.prosocial_bonus
-        below = self.points < cfg.base
         step_recovery = cfg.recovery_per_year * model.config.run.days_per_step / 365.0
-        self.points[below] = np.minimum(cfg.base, self.points[below] + step_recovery)
+        # points below the base recover toward it; points at or above it stay
+        np.minimum(self.points + step_recovery, np.maximum(self.points, cfg.base), out=self.points)
         np.clip(self.points, 0.0, cfg.max_points, out=self.points)
         grade = self._grades()
         if model.events.enabled:
@@ -98,9 +98,9 @@ class Points(RuleSetBase):
             "prosocial": severity(self._felt(cfg.prosocial_bonus, stigma=False)) if "civil_affairs" in seen else 0.0,
         }
 
-    def standing(self) -> np.ndarray:
+    def standing(self) -> tuple[np.ndarray, None]:
         low, high = self.config.grade_thresholds[-1], self.config.max_points
-        return np.clip((self.points - low) / max(high - low, 1e-9), 0.0, 1.0)
+        return np.clip((self.points - low) / max(high - low, 1e-9), 0.0, 1.0), None
 
     def metrics(self) -> dict[str, float]:
         return {

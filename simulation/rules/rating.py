@@ -57,8 +57,8 @@ class Rating(RuleSetBase):
         return {"infraction": severity(loss) if "transport" in seen else 0.0,
                 "default": severity(loss) if "courts" in seen else 0.0}
 
-    def standing(self) -> np.ndarray:
-        return np.where(self.opted, self.level / 2.0, np.nan)
+    def standing(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.level / 2.0, self.opted
 
     def metrics(self) -> dict[str, float]:
         return {"opted_in_rating": share(self.opted),
