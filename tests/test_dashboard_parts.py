@@ -277,3 +277,40 @@ def test_unpack_strips_the_package_folder_and_source_maps(tmp_path):
     assert (target / offline.MARKER).is_file()
     assert np.array_equal(sorted(p.name for p in target.rglob("*") if p.is_file()),
                           sorted(["app.js", "package.json", offline.MARKER]))
+
+
+def test_a_closed_runs_figure_drawers_are_dropped_and_a_shared_runs_kept(monkeypatch):
+    """Drawers (about 2.5 MB each) are kept per run while a tab has it; once the last
+    session of a run is gone, they are dropped, so a closed class gives its memory back."""
+    import gc
+    import time
+
+    monkeypatch.setattr(plots, "SETTLE", 0.0)
+    cache = plots.DrawerCache()
+    monkeypatch.setattr(plots, "DRAWERS", cache)
+    first, second = RunSession("blacklist", 5), RunSession("blacklist", 5)  # one run, two tabs
+    other = RunSession("blacklist", 6)
+    snap = first.snapshot()
+    for session in (first, other):
+        for p in plots.PANELS[:2]:
+            plots.live((session.key, 200, p.key), lambda p=p: plots.LivePanel(p, snap.frame, 7, 200),
+                       lambda drawer: drawer.png(snap.frame))
+    assert len(cache._items) == 4
+
+    def drawers_of(session_key) -> int:
+        return sum(key[0] == session_key for key in list(cache._items))
+
+    def settled(condition) -> bool:
+        deadline = time.monotonic() + 10
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return condition()
+
+    kept_key, gone_key = first.key, other.key
+    del first, other, session
+    gc.collect()
+    assert settled(lambda: drawers_of(gone_key) == 0), "the closed run's drawers were kept"
+    assert drawers_of(kept_key) == 2, "a run another tab still has lost its drawers"
+    del second
+    gc.collect()
+    assert settled(lambda: not cache._items)

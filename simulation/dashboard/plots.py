@@ -7,7 +7,12 @@ citizen's history) and returns a Figure; :func:`png` turns one into bytes.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import io
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import matplotlib
@@ -22,7 +27,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from ..metrics import METRICS  # noqa: E402
-from .session import EVENT_LABELS, Snapshot  # noqa: E402
+from .session import EVENT_LABELS, LIVE_RUNS, RELEASED, Snapshot  # noqa: E402
 
 DPI = 100
 SIZE = (6.4, 3.7)
@@ -628,26 +633,23 @@ class LiveDistribution:
 
 
 class DrawerCache:
-    """Live drawers by (run, figure) key, most recent first, each with its own lock.
+    """Live drawers by (run, ...) key, most recent first, each with its own lock.
 
     It holds ``SIZE`` drawers: eight figures for each of 32 runs, a class with a tab
     each. With fewer, tabs stepping at once evict each other's drawers and every step
     redraws its figures from scratch (about ten times slower). A drawer takes about
-    2.5 MB, so a full cache about 640 MB."""
+    2.5 MB, so a full cache about 640 MB. The drawers of a run go as soon as no open
+    tab has that run any more (:meth:`release`, called by :func:`release_forever`)."""
 
     SIZE = 8 * 32
 
     def __init__(self, size: int = SIZE) -> None:
-        import threading
-        from collections import OrderedDict
-
         self.size = size
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, make):
-        import threading
-
+    def get(self, key: tuple) -> list:
+        """The entry ``[drawer or None, lock]`` of ``key``, made empty when new."""
         with self._lock:
             entry = self._items.get(key)
             if entry is None:
@@ -656,15 +658,65 @@ class DrawerCache:
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        return entry, make
+        return entry
+
+    def release(self, runs: set) -> int:
+        """Drop the drawers of the runs (keys of :class:`~.session.RunSession`) in
+        ``runs`` that no live session has; how many were dropped."""
+        gone = runs - {run.key for run in list(LIVE_RUNS)}
+        with self._lock:
+            dead = [key for key in self._items if key[0] in gone]
+            for key in dead:
+                del self._items[key]
+        return len(dead)
+
+
+SETTLE = 1.0
+"""Seconds :func:`release_forever` waits after a run is released, for the other tabs of
+a class closing at once."""
+
+
+def release_forever() -> None:
+    """As runs are released (see ``session.RELEASED``), drop their drawers and give the
+    memory back to the system. Runs in a daemon thread that :func:`live` starts."""
+    while True:
+        runs = {RELEASED.get()}
+        time.sleep(SETTLE)
+        while not RELEASED.empty():
+            runs.add(RELEASED.get())
+        if DRAWERS.release(runs):
+            gc.collect()  # figures hold reference cycles
+            return_memory()
+
+
+def return_memory() -> None:
+    """Hand the heap's freed memory back to the system (glibc's ``malloc_trim``; on
+    other C libraries nothing happens and the process keeps it for reuse)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 DRAWERS = DrawerCache()
 
 
+_janitor: list[threading.Thread] = []
+_janitor_lock = threading.Lock()
+
+
 def live(key: tuple, make, use):
-    """Run ``use(drawer)`` on the live drawer of ``key`` (made by ``make()`` when new)."""
-    entry, _ = DRAWERS.get(key, make)
+    """Run ``use(drawer)`` on the live drawer of ``key`` (made by ``make()`` when new);
+    ``key`` starts with the run's key."""
+    with _janitor_lock:
+        if not _janitor:
+            thread = threading.Thread(target=release_forever, name="scoresim-drawers", daemon=True)
+            # Solara gives a thread the kernel of the tab that made it, which would keep
+            # that tab's state (and run) alive as long as this thread: it belongs to none
+            thread.current_context = None
+            _janitor.append(thread)
+            thread.start()
+    entry = DRAWERS.get(key)
     with entry[1]:
         if entry[0] is None:
             entry[0] = make()

@@ -12,6 +12,7 @@ and break its reproduction by the CLI); the network sample uses its own generato
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import weakref
@@ -40,6 +41,10 @@ touches the model's streams."""
 LIVE_RUNS: weakref.WeakSet = weakref.WeakSet()
 """Every :class:`RunSession` still alive (read by :mod:`.stats`): it empties as closed
 tabs are released, which the load tests check."""
+RELEASED: queue.SimpleQueue = queue.SimpleQueue()
+"""The key of each :class:`RunSession` as it is released (put by a finalizer, which may
+run inside the garbage collector and so takes no lock); the dashboard then drops what it
+kept for runs no live session has (see ``plots.DrawerCache``)."""
 
 
 # --------------------------------------------------------------------------- per-citizen history
@@ -228,6 +233,7 @@ class RunSession:
         """What fixes this run: two sessions with the same key are at the same state at the
         same step (the model draws only from its seeded streams)."""
         LIVE_RUNS.add(self)
+        weakref.finalize(self, RELEASED.put, self.key)
 
     # ---------------------------------------------------------------- stepping
 

@@ -5,7 +5,8 @@ pupils' machines: each its own cookies, so its own Solara session and kernel) op
 the page in one headless Chromium, each sets its own seed, steps its run twice and
 downloads its data. The test checks that each sees only its own run, that a fresh
 page and a step still answer while the others load the server, and that once all
-close the server lets go of every tab's kernel and model and its memory stops growing.
+close the server lets go of every tab's kernel, model and figure drawers and gives
+memory back.
 
 The server is this module's own, started like the shared one but with
 ``SCORESIM_DASHBOARD_STATS`` (the counts of live kernels and runs printed to its log;
@@ -46,12 +47,14 @@ WAIT = 600_000
 """Most milliseconds any one page may take to show what it was asked for under the load:
 a limit against a hang, not a performance bound (twenty new runs' figures are drawn in
 turn; on a shared two-core machine that has taken minutes)."""
-GROWTH = 1.05
-"""After all sessions close, the server must hold no kernel and no run, and its resident
-memory must not grow past this multiple of the peak. It does not fall back to the
-baseline: the allocator keeps freed memory for reuse and the caches of drawn figures
-are kept on purpose (measured on a 20-session run: 280 MB baseline, about 670 MB peak,
-666 MB after; see docs/reliability.md)."""
+RETURNED = 0.25
+"""After all sessions close, the server must hold no kernel and no run and give back at
+least a quarter of what it grew by (resident memory at most the baseline plus three
+quarters of the growth to the peak). Measured with twenty sessions: 37% and 53% given
+back in two runs, 73% with eight; the rest is the drawn images' cache (kept on purpose)
+and memory the server's threads keep (docs/reliability.md)."""
+SETTLED = 30.0
+"""Most seconds, after the last run is released, for the memory to go back."""
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +106,20 @@ def wait_counts(log_path, kernels: int, runs: int | None, timeout: float) -> dic
             raise AssertionError(f"the server still holds {now} after {timeout:.0f} s (wanted kernels={kernels}, "
                                  f"runs={runs})")
         time.sleep(0.25)
+
+
+def settled_rss(pid: int, bound: float) -> float:
+    """The server's resident memory [MB] once it is at most ``bound`` and has not moved
+    for two seconds (the drawers of closed runs are dropped a moment after release),
+    or at ``SETTLED`` seconds."""
+    deadline = time.monotonic() + SETTLED
+    samples = []
+    while True:
+        samples.append(psutil.Process(pid).memory_info().rss / 2**20)
+        steady = len(samples) >= 5 and max(samples[-5:]) - min(samples[-5:]) < 1.0
+        if steady and samples[-1] <= bound or time.monotonic() > deadline:
+            return samples[-1]
+        time.sleep(0.5)
 
 
 def new_context(browser):
@@ -220,8 +237,9 @@ def test_twenty_sessions_each_see_their_own_run_and_the_server_lets_go(browser, 
     t0 = time.monotonic()
     after_counts = wait_counts(log_path, 0, 0, timeout=90)
     figures["release_s"] = time.monotonic() - t0
-    time.sleep(1.0)
-    after = psutil.Process(proc.pid).memory_info().rss / 2**20
+    bound = peak_rss - RETURNED * (peak_rss - baseline)
+    after = settled_rss(proc.pid, bound)
+    figures["returned_s"] = time.monotonic() - t0
     figures.update(idle_load_s=idle_load, idle_step_s=idle_step, baseline_mb=baseline, peak_mb=peak_rss,
                    after_mb=after)
     report = ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
@@ -230,4 +248,4 @@ def test_twenty_sessions_each_see_their_own_run_and_the_server_lets_go(browser, 
     assert figures["load_s"] < LOAD_BOUND, report
     assert figures["step_s"] < STEP_BOUND, report
     assert peak_rss > baseline
-    assert after <= GROWTH * peak_rss, report
+    assert after <= bound, report
