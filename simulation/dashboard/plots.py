@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import io
+import queue
 import threading
 import time
 from collections import OrderedDict
@@ -674,19 +675,31 @@ class DrawerCache:
 SETTLE = 1.0
 """Seconds :func:`release_forever` waits after a run is released, for the other tabs of
 a class closing at once."""
+LATE = 5.0
+"""Seconds after the last release when memory is handed back once more: a closed tab's
+kernel is torn down over a few seconds, after its run has gone."""
 
 
 def release_forever() -> None:
     """As runs are released (see ``session.RELEASED``), drop their drawers and give the
-    memory back to the system. Runs in a daemon thread that :func:`live` starts."""
+    memory back to the system, then once more when releases have stopped for ``LATE``
+    seconds. Runs in a daemon thread that :func:`live` starts."""
+    late = False
     while True:
-        runs = {RELEASED.get()}
+        try:
+            runs = {RELEASED.get(timeout=LATE if late else None)}
+        except queue.Empty:
+            gc.collect()
+            return_memory()
+            late = False
+            continue
         time.sleep(SETTLE)
         while not RELEASED.empty():
             runs.add(RELEASED.get())
         if DRAWERS.release(runs):
             gc.collect()  # figures hold reference cycles
             return_memory()
+            late = True
 
 
 def return_memory() -> None:
