@@ -29,7 +29,7 @@ from . import metrics
 from .behaviour import Acts, act, step_chances
 from .catalog import load_scenario
 from .events import EventLog
-from .network import Ties, homophilous, read_edge_list, rewire, small_world
+from .network import Ties, drawn_ties, homophilous, read_edge_list, rewire, small_world
 from .overrides import ScenarioError, apply_overrides
 from .population import make_citizens, make_firms
 from .recording import Records, observe
@@ -121,6 +121,8 @@ class ReputationModel(mesa.Model):
         self.rules = [REGISTRY[r.kind](r, self) for r in cfg.rules]
         self.cons = Consequences(self.citizens.n, self.firms.n)
         self.last_acts: Acts | None = None
+        self._standing: np.ndarray | None = None
+        self._standing_step: int | None = None
         self._interventions = sorted(cfg.interventions, key=lambda iv: iv.step)
         self._configure()
         self._metrics = metrics.compute(self, None, None)
@@ -166,6 +168,7 @@ class ReputationModel(mesa.Model):
 
     def step(self) -> None:
         """One step: the phases listed in the module docstring."""
+        self._standing_step = None
         self._apply_interventions()
         for rule in self.active:
             rule.behave()
@@ -202,12 +205,12 @@ class ReputationModel(mesa.Model):
         if p <= 0 or not cons.published.any():
             return
         t, rng = self.ties, self.streams["ties"]
-        edges = np.flatnonzero((rng.random(t.n_ties) < p) & t.active)  # the draw first: few ties pass
+        edges = drawn_ties(t, rng, p)
         pu = cons.published[t.u[edges]]
         one_end = pu ^ cons.published[t.v[edges]]
         edges, pu = edges[one_end], pu[one_end]
         keeper = np.where(pu, t.v[edges], t.u[edges])
-        rewire(t, edges, keeper, np.zeros(t.n, np.int64), rng, self)
+        rewire(t, edges, keeper, None, rng, self)
 
     def _adapt(self, rec: Records, cons: Consequences) -> None:
         """Income, wealth, perceived watch, approval and firm quality respond."""
@@ -271,7 +274,14 @@ class ReputationModel(mesa.Model):
 
     def standing(self) -> np.ndarray | None:
         """Each citizen's mean standing in [0, 1] over the rule sets that score them
-        (NaN where none does); None when no rule set scores anyone."""
+        (NaN where none does); None when no rule set scores anyone. Computed once per
+        step (the metrics and the dashboard share it), so read-only."""
+        if self._standing_step != self.steps:
+            self._standing = self._mean_standing()
+            self._standing_step = self.steps
+        return self._standing
+
+    def _mean_standing(self) -> np.ndarray | None:
         parts = [s for s in (r.standing() for r in self.active) if s is not None]
         if not parts:
             return None
@@ -283,7 +293,9 @@ class ReputationModel(mesa.Model):
             else:
                 total += values * scored
                 count = count + scored
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        mean.flags.writeable = False
+        return mean
 
     def citizen(self, i: int) -> dict:
         """One citizen's attributes, current state and event record."""

@@ -137,15 +137,27 @@ def random_member(groups: np.ndarray, wanted: np.ndarray, u: np.ndarray) -> np.n
     return np.where(ends > starts, order[np.minimum(pick, len(order) - 1)], -1)
 
 
-def rewire(ties: Ties, edges: np.ndarray, keeper: np.ndarray, groups: np.ndarray,
+def drawn_ties(ties: Ties, rng: np.random.Generator, p: float) -> np.ndarray:
+    """Numbers of the active ties whose uniform draw (one per tie, in tie order, from
+    ``rng``) falls below ``p``: the few ties a mechanism then looks at more closely."""
+    return np.flatnonzero((rng.random(ties.n_ties) < p) & ties.active)
+
+
+def rewire(ties: Ties, edges: np.ndarray, keeper: np.ndarray, groups: np.ndarray | None,
            rng: np.random.Generator, model) -> None:
     """Cut ``edges``; each ``keeper`` end makes a new tie, in place, with a random member
-    of its own group in ``groups`` (no new tie when none is found)."""
+    of its own group in ``groups`` (no new tie when none is found); ``groups=None``:
+    with anyone (the same draw and partner as one group for all)."""
     if edges.size == 0:
         return
     dropped = np.where(ties.u[edges] == keeper, ties.v[edges], ties.u[edges])
-    partner = random_member(groups, groups[keeper], rng.random(edges.size))
-    ok = (partner >= 0) & (partner != keeper) & (groups[keeper] >= 0)
+    u = rng.random(edges.size)
+    if groups is None:
+        partner = np.minimum((u * ties.n).astype(np.int64), ties.n - 1)
+        ok = partner != keeper
+    else:
+        partner = random_member(groups, groups[keeper], u)
+        ok = (partner >= 0) & (partner != keeper) & (groups[keeper] >= 0)
     was = ties.active[edges]
     removed = (ties.u[edges][was], ties.v[edges][was])
     ties.u[edges] = keeper

@@ -124,3 +124,18 @@ def test_firm_choice_equals_a_binary_search(firms, sensitivity):
                         cdf / cdf[-1], np.nextafter(cdf / cdf[-1], 0.0)))  # draws at the steps
     u = u[u < 1.0]
     assert pick(cdf, u).tolist() == np.searchsorted(cdf, u * cdf[-1], side="right").tolist()
+
+
+def test_standing_is_computed_once_a_step_and_stays_current():
+    """The metrics and the dashboard share one standing array a step: it must be this
+    step's, and read-only so that no reader can change what the others see."""
+    model = ReputationModel("patchwork", rng=4, **{"population.n_citizens": 800})
+    for _ in range(5):
+        before = model.standing()
+        model.step()
+        now = model.standing()
+        assert now is model.standing()
+        assert now is not before
+        np.testing.assert_array_equal(now, model._mean_standing())
+        with pytest.raises(ValueError):
+            now[0] = 0.5

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..metrics import share
-from ..network import rewire
+from ..network import drawn_ties, rewire
 from .base import Consequences, RuleSetBase, choose_opt_in, severity
 
 PRUNE_GAP = 0.2
@@ -107,15 +107,14 @@ class Commercial(RuleSetBase):
     def _prune(self) -> None:
         """Users cut ties to much lower-scored contacts and rewire to similar scores."""
         model, ties = self.model, self.model.ties
-        u_cut = self.rng.random(ties.n_ties)
-        both = self.opted[ties.u] & self.opted[ties.v]  # only users' scores count as friends' scores
-        su, sv = self.norm[ties.u], self.norm[ties.v]
+        edges = drawn_ties(ties, self.rng, self.config.tie_pruning)
+        eu, ev = ties.u[edges], ties.v[edges]
+        both = self.opted[eu] & self.opted[ev]  # only users' scores count as friends' scores
+        su, sv = self.norm[eu], self.norm[ev]
         u_prunes = both & (sv < su - PRUNE_GAP)
-        v_prunes = both & (su < sv - PRUNE_GAP)
-        cut = ties.active & (u_prunes | v_prunes) & (u_cut < self.config.tie_pruning)
-        keeper = np.where(u_prunes, ties.u, ties.v)
+        cut = u_prunes | (both & (su < sv - PRUNE_GAP))
         groups = np.where(self.opted, np.minimum((self.norm * 10).astype(np.int64), 9), -1)
-        rewire(ties, np.flatnonzero(cut), keeper[cut], groups, self.rng, model)
+        rewire(ties, edges[cut], np.where(u_prunes, eu, ev)[cut], groups, self.rng, model)
 
     def severity(self) -> dict[str, float]:
         cfg, stigma = self.config, self.model.config.behaviour.record_stigma
