@@ -3,7 +3,9 @@
 Profiles a few steps of a scenario (cProfile, counting CPU time of this process, so
 that other work on the machine inflates the figures less) and adds up the phases of
 ``ReputationModel.step``: behaviour, observation, each rule set's hooks, shaming,
-adaptation, metrics and data collection; then lists the costliest functions.
+adaptation, metrics and data collection; then lists the costliest functions. Every
+number is drawn in place (no draw-ahead thread, :mod:`simulation.draws`), so that the
+profile shows a step's whole work on one core.
 
 Run: python benchmarks/phases.py [--scenario patchwork] [--citizens 1000000] [--steps 5]
 """
@@ -48,8 +50,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=15, help="costliest functions to list")
     args = parser.parse_args()
 
-    from simulation import ReputationModel
+    from simulation import ReputationModel, draws
 
+    draws.AHEAD_FROM = None
     model = ReputationModel(args.scenario, rng=1, **{"population.n_citizens": args.citizens,
                                                      "run.record_events": False})
     model.step()  # warm-up

@@ -28,6 +28,7 @@ import pandas as pd
 from . import metrics
 from .behaviour import Acts, act, step_chances
 from .catalog import load_scenario
+from .draws import WINDOW_BYTES, DrawAhead, wanted
 from .events import EventLog
 from .network import Ties, drawn_ties, homophilous, read_edge_list, rewire, small_world
 from .overrides import ScenarioError, apply_overrides
@@ -73,7 +74,7 @@ def check_memory(scenario: Scenario) -> None:
     """Refuse, before allocating, a population that would not fit in memory."""
     n = scenario.population.n_citizens
     degree = getattr(scenario.network, "mean_degree", 8)
-    need = n * BYTES_PER_CITIZEN + n * degree // 2 * BYTES_PER_TIE
+    need = n * BYTES_PER_CITIZEN + n * degree // 2 * BYTES_PER_TIE + (WINDOW_BYTES if wanted(n) else 0)
     try:
         available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
@@ -113,6 +114,9 @@ class ReputationModel(mesa.Model):
         self.citizens = make_citizens(cfg.population, self.streams["population"])
         self.firms = make_firms(cfg.population, self.streams["firms"])
         self.ties = self._build_network()
+        self._ahead = DrawAhead(self.streams) if wanted(self.citizens.n) else None
+        if self._ahead is not None:
+            self.streams = self._ahead.streams
         self.ties.side = self.citizens.urban
         self.group_index = metrics.Groups(self.citizens)
         self.groups = self.group_index.masks()
@@ -170,6 +174,14 @@ class ReputationModel(mesa.Model):
         """One step: the phases listed in the module docstring."""
         self._standing_step = None
         self._apply_interventions()
+        try:
+            self._phases()
+        except BaseException:
+            if self._ahead is not None:
+                self._ahead.settle()
+            raise
+
+    def _phases(self) -> None:
         for rule in self.active:
             rule.behave()
         acts = act(self)
@@ -185,6 +197,8 @@ class ReputationModel(mesa.Model):
         for rule in self.active:
             rule.expire()
         self._adapt(rec, cons)
+        if self._ahead is not None and self.steps < self.config.run.steps:
+            self._ahead.next_step()  # this step has drawn all it draws: the next one's draws start
         self._metrics = metrics.compute(self, acts, rec)
         self.datacollector.collect(self)
         if self.steps >= self.config.run.steps:
@@ -293,7 +307,10 @@ class ReputationModel(mesa.Model):
             else:
                 total += values * scored
                 count = count + scored
-        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        mean = total / np.maximum(count, 1)
+        unscored = count == 0
+        if np.any(unscored):
+            mean[unscored] = np.nan
         mean.flags.writeable = False
         return mean
 

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import draws
 from .design import Design, plan
 from .experiment import Experiment, ExperimentError, Resolved, digest, load_experiment
 
@@ -155,6 +156,7 @@ def _worker_init(sweep_pid: int) -> None:
     sweep has died (e.g. killed with SIGKILL) exits instead of lingering. (The worker's
     parent is the sweep process, or the forkserver, which ends with the sweep.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    draws.AHEAD_FROM = None  # the pool's processes keep the cores busy: no thread drawing ahead
     parent = os.getppid()
 
     def watch() -> None:

@@ -131,8 +131,7 @@ def choose_opt_in(model: ReputationModel, opted: np.ndarray, expects_reward: np.
     b, dps = model.config.behaviour, model.config.run.days_per_step
     u_in, u_out = rng.random(opted.size), rng.random(opted.size)
     curious, rewarded = model.join_chance
-    p_in = np.where(expects_reward, rewarded, curious)
-    join = ~opted & (u_in < p_in)
+    join = ~opted & ((expects_reward & (u_in < rewarded)) | (~expects_reward & (u_in < curious)))
     leave = opted & ~expects_reward & (u_out < per_step(b.opt_out_per_year, dps))
     model.events.add(model.steps, join, f"opted_in_{label}")
     model.events.add(model.steps, leave, f"opted_out_{label}")

@@ -191,7 +191,7 @@ class Blacklist(RuleSetBase):
         return {"default": severity(court_loss), "infraction": severity(infraction)}
 
     def standing(self) -> tuple[np.ndarray, None]:
-        return np.where(self.listed(), 0.0, 1.0), None
+        return (~self.listed()).astype(np.float64), None
 
     def metrics(self) -> dict[str, float]:
         step, dps = self.model.steps, self.model.config.run.days_per_step

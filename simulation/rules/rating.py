@@ -44,9 +44,11 @@ class Rating(RuleSetBase):
             (rec.judgement_unmet & ("courts" in seen))
         decay = float(np.exp(-model.config.run.days_per_step / cfg.window_days))
         self.records = self.records * decay + new
-        level = np.where(self.records < 0.5, 2, np.where(self.records <= cfg.good_max_records, 1, 0))
-        listed = model.listed()
-        self.level = np.where(listed, 0, level).astype(np.int8)
+        good = self.records < 0.5  # level 2; 1 up to good_max_records; 0 above it or when listed
+        fair = (self.records <= cfg.good_max_records) & ~good
+        level = (good.view(np.int8) << 1) | fair.view(np.int8)  # bit arithmetic: np.where mispredicts
+        level *= ~model.listed()
+        self.level = level
 
     def consequences(self, rec, cons: Consequences) -> None:
         cons.reward += self.config.reward * (self.opted & (self.level == 2))
