@@ -250,6 +250,10 @@ class DrawAhead:
         self.settle()
         return self.__dict__
 
+    def __setstate__(self, state: dict) -> None:  # a copy or an unpickled model: a planner too
+        self.__dict__.update(state)
+        _planners.add(self)
+
     def note_call(self, stream: AheadStream) -> None:
         """A stream recorded a plannable call (kept in the order the step made them)."""
         self._order.append((stream.name, len(stream.calls) - 1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import pickle
 import threading
@@ -90,15 +91,17 @@ def test_a_step_that_fails_leaves_the_streams_where_drawing_in_place_would(monke
         {k: s.bit_generator.state for k, s in ahead.streams.items()}
 
 
-def test_a_model_pickled_while_drawing_ahead_goes_on_with_the_same_numbers(monkeypatch):
+@pytest.mark.parametrize("duplicate", [lambda m: pickle.loads(pickle.dumps(m)), copy.deepcopy])
+def test_a_model_copied_while_drawing_ahead_goes_on_with_the_same_numbers(monkeypatch, duplicate):
     in_place, ahead = build(monkeypatch, False), build(monkeypatch, True)
     in_place.run(6)
     ahead.run(6)  # the seventh step's draws are under way now
-    copy = pickle.loads(pickle.dumps(ahead))
-    for model in (in_place, ahead, copy):
+    twin = duplicate(ahead)
+    assert twin._ahead in draws._planners  # a forked child would put its streams back too
+    for model in (in_place, ahead, twin):
         model.run(6)
     assert_same(state(in_place), state(ahead))
-    assert_same(state(in_place), state(copy))
+    assert_same(state(in_place), state(twin))
 
 
 def test_a_model_built_off_the_main_thread_draws_in_place(monkeypatch):
