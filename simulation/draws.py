@@ -77,18 +77,24 @@ def _plannable(size) -> bool:
 
 
 class _Draw:
-    """One planned ``random(size)`` call of one stream."""
+    """One planned ``random(size)`` call of one stream; ``previous`` is the stream's
+    planned call before it (None for its first)."""
 
-    __slots__ = ("generator", "size", "status", "submitted", "value", "error", "done")
+    __slots__ = ("generator", "size", "previous", "status", "submitted", "value", "error", "done")
 
-    def __init__(self, generator: np.random.Generator, size) -> None:
-        self.generator, self.size = generator, size
+    def __init__(self, generator: np.random.Generator, size, previous: _Draw | None) -> None:
+        self.generator, self.size, self.previous = generator, size, previous
         self.status, self.submitted, self.value, self.error = _NEW, False, None, None
         self.done = threading.Event()
 
     def run(self) -> None:
         with _lock:
             if self.status != _QUEUED:
+                return
+            if self.previous is not None and self.previous.status != _DONE:
+                # the model drew the one before in place (or will): drawing this one now
+                # could take that one's numbers, so the model draws it in place too
+                self.status = _DROPPED
                 return
             self.status = _RUNNING
         try:
@@ -102,7 +108,7 @@ class _Draw:
         """Keep the worker off this draw; True if it is (being) drawn already (then,
         with ``wait``, once it is drawn)."""
         with _lock:
-            if self.status in (_NEW, _QUEUED):
+            if self.status in (_NEW, _QUEUED, _DROPPED):
                 self.status = _DROPPED
                 return False
         if wait:
@@ -116,20 +122,26 @@ def _work() -> None:
 
 
 def _submit(draw: _Draw) -> None:
-    draw.status, draw.submitted = _QUEUED, True
     with _lock:
         if not _worker:
-            _worker.append(threading.Thread(target=_work, name="scoresim-draw-ahead", daemon=True))
-            _worker[0].start()
+            thread = threading.Thread(target=_work, name="scoresim-draw-ahead", daemon=True)
+            thread.start()
+            _worker.append(thread)
+        draw.status, draw.submitted = _QUEUED, True
     _jobs.put(draw)
 
 
 class AheadStream:
     """A stream's generator that hands over draws made ahead; any other use of it
-    (another size, ``integers``, ``bit_generator``) first puts the stream back in place."""
+    (another size, ``integers``, ``bit_generator``) first puts the stream back in place.
+    So use it through its attributes each time: a method or ``bit_generator`` kept from
+    an earlier look would bypass that."""
 
     def __init__(self, name: str, generator: np.random.Generator, ahead: DrawAhead) -> None:
-        self.name, self.generator, self._ahead = name, generator, ahead
+        if type(generator.bit_generator) not in (np.random.PCG64, np.random.PCG64DXSM):
+            raise TypeError(f"stream {name!r}: drawing ahead needs a PCG64 generator (one output per number, "
+                            f"advance), not {type(generator.bit_generator).__name__}")
+        self.name, self._generator, self._ahead = name, generator, ahead
         self.planned: deque[_Draw] = deque()
         self.start_state: dict | None = None
         self.handed = 0  # numbers handed over this step, drawn ahead or in place
@@ -137,12 +149,13 @@ class AheadStream:
         self.calls: list = []  # sizes of this step's random() calls, until an unplannable one
         self.broken = False
 
-    def random(self, size=None, **kwargs):
-        if not kwargs and self.planned and self.planned[0].size == size:
+    def random(self, size=None, dtype=np.float64, out=None):
+        plain = out is None and dtype is np.float64 and _plannable(size)
+        if plain and self.planned and type(self.planned[0].size) is type(size) and self.planned[0].size == size:
             return self._hand_over(self.planned.popleft())
         self.settle()
-        self._record(size if not kwargs else None, plannable=not kwargs)
-        return self.generator.random(size, **kwargs)
+        self._record(size, plannable=plain)
+        return self._generator.random(size, dtype, out)
 
     def __getstate__(self) -> dict:
         self._ahead.settle()
@@ -153,7 +166,7 @@ class AheadStream:
             raise AttributeError(name)
         self.settle()
         self._record(None, plannable=False)
-        return getattr(self.generator, name)
+        return getattr(self._generator, name)
 
     def _record(self, size, plannable: bool) -> None:
         if self.broken:
@@ -167,12 +180,15 @@ class AheadStream:
     def _hand_over(self, draw: _Draw):
         if draw.claim():
             self.ahead = True
-            if draw.error is not None:
-                raise draw.error
+            if draw.error is not None:  # e.g. memory ran short on the worker: draw in place instead
+                self.planned.appendleft(draw)
+                self.settle()
+                self._record(draw.size, plannable=True)
+                return self._generator.random(draw.size)
             value = draw.value
             self._ahead.drawn_ahead += 1
         else:
-            value = self.generator.random(draw.size)
+            value = self._generator.random(draw.size)
         draw.value = None
         self.handed += _numbers(draw.size)
         self._record(draw.size, plannable=True)
@@ -188,14 +204,20 @@ class AheadStream:
             if draw.claim(wait):
                 self.ahead = True
                 if not draw.done.is_set():  # under way in a parent's worker: its lock stays taken here
-                    self.generator = np.random.Generator(type(self.generator.bit_generator)())
+                    bits = self._generator.bit_generator
+                    self._generator = np.random.Generator(type(bits)(bits.seed_seq))
             draw.value = None
         for draw in self.planned:
             self._ahead.handed_over(draw)
         self.planned.clear()
         if self.ahead:
-            self.generator.bit_generator.state = self.start_state
-            self.generator.bit_generator.advance(self.handed)
+            bits = self._generator.bit_generator
+            bits.state = self.start_state
+            bits.advance(self.handed)
+            # advance drops the spare half of a 64-bit output that a 32-bit draw left; random keeps it
+            state = bits.state
+            state["has_uint32"], state["uinteger"] = self.start_state["has_uint32"], self.start_state["uinteger"]
+            bits.state = state
 
 
 class DrawAhead:
@@ -212,21 +234,22 @@ class DrawAhead:
         """Draws handed over that the worker had made (a count, for benchmarks and tests)."""
         _planners.add(self)
 
-    def next_step(self) -> None:
+    def next_step(self, plan_next: bool = True) -> None:
         """Called once a step has made all its draws: plan the next step's from this
-        step's calls and the step before's, and start drawing them."""
+        step's calls and the step before's, and start drawing them (none after a run's
+        last step, ``plan_next`` False; the calls are forgotten all the same)."""
         self.settle()
         plan = [(self.streams[name], self.streams[name].calls[index])
-                for name, index in self._order if self._repeats(name, index)]
+                for name, index in self._order if plan_next and self._repeats(name, index)]
         self._previous = {name: s.calls for name, s in self.streams.items()}
         self._order = []
         for s in self.streams.values():
             s.calls, s.broken, s.handed, s.ahead = [], False, 0, False
-            s.start_state = s.generator.bit_generator.state if any(p[0] is s for p in plan) else None
+            s.start_state = s._generator.bit_generator.state if any(p[0] is s for p in plan) else None
         largest = max((_numbers(size) for _, size in plan), default=1)
         self._window = max(2, WINDOW_BYTES // (8 * largest))
         for stream, size in plan:
-            draw = _Draw(stream.generator, size)
+            draw = _Draw(stream._generator, size, stream.planned[-1] if stream.planned else None)
             stream.planned.append(draw)
             self._plan.append(draw)
         self._refill()

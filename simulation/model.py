@@ -74,7 +74,8 @@ def check_memory(scenario: Scenario) -> None:
     """Refuse, before allocating, a population that would not fit in memory."""
     n = scenario.population.n_citizens
     degree = getattr(scenario.network, "mean_degree", 8)
-    need = n * BYTES_PER_CITIZEN + n * degree // 2 * BYTES_PER_TIE + (WINDOW_BYTES if wanted(n) else 0)
+    ahead = max(WINDOW_BYTES, 2 * 8 * max(n, n * degree // 2)) if wanted(n) else 0  # at least two arrays
+    need = n * BYTES_PER_CITIZEN + n * degree // 2 * BYTES_PER_TIE + ahead
     try:
         available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
@@ -197,8 +198,8 @@ class ReputationModel(mesa.Model):
         for rule in self.active:
             rule.expire()
         self._adapt(rec, cons)
-        if self._ahead is not None and self.steps < self.config.run.steps:
-            self._ahead.next_step()  # this step has drawn all it draws: the next one's draws start
+        if self._ahead is not None:  # this step has drawn all it draws: the next one's draws start
+            self._ahead.next_step(plan_next=self.steps < self.config.run.steps)
         self._metrics = metrics.compute(self, acts, rec)
         self.datacollector.collect(self)
         if self.steps >= self.config.run.steps:

@@ -6,6 +6,7 @@ import copy
 import os
 import pickle
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -119,8 +120,9 @@ def test_a_model_built_off_the_main_thread_draws_in_place(monkeypatch):
 
 # ----------------------------------------------------------------- one stream, call by call
 
-STEP = [("random", 50), ("random", 50), ("random", None), ("random", (4, 3))]
-"""The calls a stream gets every step in the scripts below."""
+STEP = [("random", 50), ("random", 50), ("random", None), ("random", (4, 3)), ("integers", 1)]
+"""The calls a stream gets every step in the scripts below (the last leaves half of a
+64-bit output for the next 32-bit draw, which putting a stream back must keep)."""
 
 
 def play(generator, calls) -> list:
@@ -185,6 +187,39 @@ def test_one_stream_gives_the_numbers_drawing_in_place_gives(this_step, wait):
         assert stepper.ahead.drawn_ahead > 0
 
 
+def test_a_draw_the_step_takes_first_keeps_its_numbers(monkeypatch):
+    """The step draws a planned array in place before the worker got to it; the worker
+    must not then draw the stream's next array, which would take the first one's numbers."""
+    real = draws._Draw.claim
+
+    def slow_claim(self, wait=True):  # the model's thread is held up right after taking a draw
+        drawn = real(self, wait)
+        if not drawn:
+            time.sleep(0.02)
+        return drawn
+
+    monkeypatch.setattr(draws._Draw, "claim", slow_claim)
+    reference = np.random.default_rng(0)
+    ahead = DrawAhead({"s": np.random.default_rng(0)})
+    stream = ahead.streams["s"]
+    for generator in (reference, stream):
+        generator.random(1000)
+        generator.random(1000)
+    ahead.next_step()
+    stream.planned[0].claim()  # as if the step had asked before the worker started
+    stream.planned.popleft()
+    first = stream._generator.random(1000)
+    second = stream.random(1000)
+    assert np.array_equal(first, reference.random(1000))
+    assert np.array_equal(second, reference.random(1000))
+
+
+def test_draws_ahead_by_default_for_a_large_run_in_the_main_thread():
+    cores = len(os.sched_getaffinity(0))
+    assert draws.wanted(draws.AHEAD_FROM) is (cores > 1)
+    assert not draws.wanted(draws.AHEAD_FROM - 1)
+
+
 def test_only_calls_that_repeat_are_drawn_ahead():
     """A size that changes from step to step (tie pruning) is not drawn ahead in vain."""
     stepper = Stepper(5)
@@ -214,3 +249,13 @@ def test_a_forked_child_goes_on_with_the_same_numbers(monkeypatch):
     in_place.run(6)
     assert np.array_equal(child_metrics, in_place.metrics_frame().to_numpy(float))
     assert child_drawn_ahead > ahead._ahead.drawn_ahead  # the child had a worker of its own
+
+
+def test_putting_a_stream_back_keeps_the_spare_half_of_a_64_bit_output():
+    """integers() below 2**32 leaves half an output for the next such draw; random() keeps it."""
+    reference, stepper = np.random.default_rng(1), Stepper(1)
+    for generator in (reference, stepper.stream):
+        generator.random(50)
+        generator.integers(0, 100, 1)
+    stepper.next_step()  # drawn ahead, then unused: the stream is put back
+    assert np.array_equal(stepper.stream.integers(0, 100, 5), reference.integers(0, 100, 5))
