@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .parallel import together
 from .regulators import per_step
 
 REPUTATION_LEARNING = 0.2
@@ -52,14 +53,23 @@ def deterrence(model: ReputationModel, behaviour: str, who: np.ndarray | None = 
 
 def act(model: ReputationModel) -> Acts:
     """Run the behaviour phases: purchases, transactions, infractions, prosocial acts,
-    critical speech, firms' taxes."""
-    bought, substandard, sales, bad_sales = purchases(model)
-    trusted, kept, cheated, victim = transactions(model)
-    infraction, serious = infractions(model)
+    critical speech, firms' taxes. The last four only read the state the first two
+    change (and draw first), so they are computed at the same time, on a second core
+    when the model uses two."""
+    n, streams = model.citizens.n, model.streams
+    u_infraction, u_serious = streams["infractions"].random(n), streams["infractions"].random(n)
+    u_prosocial, u_speech = streams["prosocial"].random(n), streams["speech"].random(n)
+    u_tax = streams["firms"].random(model.firms.n)
+    trade, solo = together(
+        model.two_cores,
+        lambda: (*purchases(model), *transactions(model)),
+        lambda: (*infractions(model, u_infraction, u_serious), prosocial(model, u_prosocial),
+                 speech(model, u_speech), u_tax >= model.firms.tax_compliance))
+    bought, substandard, sales, bad_sales, trusted, kept, cheated, victim = trade
+    infraction, serious, good, said, evaded = solo
     return Acts(bought=bought, substandard=substandard, sales=sales, bad_sales=bad_sales,
                 trusted=trusted, kept=kept, cheated=cheated, victim=victim, infraction=infraction,
-                serious=serious, prosocial=prosocial(model), speech=speech(model),
-                tax_evasion=model.streams["firms"].random(model.firms.n) >= model.firms.tax_compliance)
+                serious=serious, prosocial=good, speech=said, tax_evasion=evaded)
 
 
 def purchases(model: ReputationModel):
@@ -164,27 +174,27 @@ def transactions(model: ReputationModel):
     return np.count_nonzero(trusted), np.count_nonzero(kept), cheated, victim
 
 
-def infractions(model: ReputationModel):
+def infractions(model: ReputationModel, u: np.ndarray, u_serious: np.ndarray):
     """Minor (traffic-type) infractions, more likely the less honest, less likely the
-    more a citizen feels watched and the harsher the sanction; a share are serious."""
+    more a citizen feels watched and the harsher the sanction; a share are serious
+    (``u`` and ``u_serious``: one uniform per citizen from the ``infractions`` stream)."""
     c, b = model.citizens, model.config.behaviour
-    rng = model.streams["infractions"]
-    u, u_serious = rng.random(c.n), rng.random(c.n)
     infraction = u < deterred(model, "infraction")
     serious = infraction & (u_serious < b.serious_share)
     c.last_serious[serious] = model.steps
     return infraction, serious
 
 
-def prosocial(model: ReputationModel) -> np.ndarray:
+def prosocial(model: ReputationModel, u: np.ndarray) -> np.ndarray:
     """Volunteering and donating: more likely the more honest, and more likely when a
-    bonus rewards it."""
-    return model.streams["prosocial"].random(model.citizens.n) < model.chances["prosocial"]
+    bonus rewards it (``u``: one uniform per citizen from the ``prosocial`` stream)."""
+    return u < model.chances["prosocial"]
 
 
-def speech(model: ReputationModel) -> np.ndarray:
-    """Critical posts: by inclination, silenced by perceived penalties (chilling)."""
-    return model.streams["speech"].random(model.citizens.n) < deterred(model, "speech")
+def speech(model: ReputationModel, u: np.ndarray) -> np.ndarray:
+    """Critical posts: by inclination, silenced by perceived penalties (chilling)
+    (``u``: one uniform per citizen from the ``speech`` stream)."""
+    return u < deterred(model, "speech")
 
 
 def step_chances(model: ReputationModel) -> dict[str, np.ndarray]:

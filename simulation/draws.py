@@ -3,9 +3,9 @@
 Most streams are asked for the same draws in the same order every step: ``purchases``
 for three arrays of one uniform number per citizen, ``errors`` for seven, and so on. A
 :class:`DrawAhead` learns that order from the steps just run (the calls whose sizes
-repeated). As soon as a step has made its last draw, one worker thread starts making the
-next step's arrays, while the model computes its metrics and then the next step; a
-stream's ``random(size)`` then hands over the array already drawn. numpy's generators
+repeated). Once a step has ended (its metrics, which use both cores themselves, are
+computed), one worker thread starts making the next step's arrays while the model
+steps on; a stream's ``random(size)`` then hands over the array already drawn. numpy's generators
 release the interpreter lock while they fill an array, so two cores really work at once.
 
 The numbers do not change. Each stream still yields the same numbers in the same order,
@@ -17,7 +17,8 @@ have left it: its state when the plan started, advanced by the numbers handed ov
 
 It pays only for large populations (handing an array over costs some microseconds), so
 :func:`wanted` switches it on from ``AHEAD_FROM`` citizens on a machine with two cores or
-more; results are identical either way.
+more, together with the parts of a step computed at once (:mod:`simulation.parallel`);
+results are identical either way.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from collections import deque
 import numpy as np
 
 AHEAD_FROM: int | None = 100_000
-"""Citizens from which a model draws ahead (below it a step is too short to gain);
-None never does (a sweep's worker processes already keep every core busy)."""
+"""Citizens from which a model uses a second core, to draw ahead and to compute parts
+of a step at once (below it a step is too short to gain); None never does (a sweep's
+worker processes already keep every core busy)."""
 WINDOW_BYTES = 128 * 2**20
 """Memory that arrays drawn ahead and not yet handed over may hold at once [bytes]
 (16 arrays of a million numbers; always at least two arrays)."""
@@ -59,7 +61,7 @@ os.register_at_fork(after_in_child=_forget_parent)
 
 
 def wanted(n_citizens: int) -> bool:
-    """Whether a model of ``n_citizens`` built in this thread should draw ahead: a large
+    """Whether a model of ``n_citizens`` built in this thread should use a second core: a large
     population, in a process's main thread (not a Dask worker or a dashboard tab, which
     share the cores with others), on a machine with two cores or more."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -228,14 +230,14 @@ class DrawAhead:
         self._order: list[tuple[str, int]] = []  # this step's plannable calls: stream, index
         self._previous: dict[str, list] = {}
         self._plan: deque[_Draw] = deque()
-        self._outstanding = 0
-        self._window = 2
+        self._outstanding = 0  # draws submitted and not yet handed over
+        self._outstanding_bytes = 0
         self.drawn_ahead = 0
         """Draws handed over that the worker had made (a count, for benchmarks and tests)."""
         _planners.add(self)
 
     def next_step(self, plan_next: bool = True) -> None:
-        """Called once a step has made all its draws: plan the next step's from this
+        """Called once a step has ended: plan the next step's draws from this
         step's calls and the step before's, and start drawing them (none after a run's
         last step, ``plan_next`` False; the calls are forgotten all the same)."""
         self.settle()
@@ -246,8 +248,6 @@ class DrawAhead:
         for s in self.streams.values():
             s.calls, s.broken, s.handed, s.ahead = [], False, 0, False
             s.start_state = s._generator.bit_generator.state if any(p[0] is s for p in plan) else None
-        largest = max((_numbers(size) for _, size in plan), default=1)
-        self._window = max(2, WINDOW_BYTES // (8 * largest))
         for stream, size in plan:
             draw = _Draw(stream._generator, size, stream.planned[-1] if stream.planned else None)
             stream.planned.append(draw)
@@ -267,7 +267,7 @@ class DrawAhead:
         self._plan.clear()
         for stream in self.streams.values():
             stream.settle(wait)
-        self._outstanding = 0
+        self._outstanding = self._outstanding_bytes = 0
 
     def __getstate__(self) -> dict:
         self.settle()
@@ -285,11 +285,14 @@ class DrawAhead:
         """A planned draw is done with: handed over or dropped."""
         if draw.submitted:
             self._outstanding -= 1
+            self._outstanding_bytes -= 8 * _numbers(draw.size)
             self._refill()
 
     def _refill(self) -> None:
-        while self._plan and self._outstanding < self._window:
+        while self._plan and (self._outstanding < 2 or self._outstanding_bytes
+                              + 8 * _numbers(self._plan[0].size) <= WINDOW_BYTES):
             draw = self._plan.popleft()
             if draw.status == _NEW:
                 _submit(draw)
                 self._outstanding += 1
+                self._outstanding_bytes += 8 * _numbers(draw.size)

@@ -8,11 +8,13 @@ definitions; ``CONFUSION_GROUPS`` names the groups of the per-group confusion ma
 from __future__ import annotations
 
 import functools
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .network import assortativity, dot
+from .parallel import together
 
 if TYPE_CHECKING:
     from .behaviour import Acts
@@ -177,7 +179,23 @@ def confusion(model: ReputationModel) -> dict[str, float]:
 
 
 def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> dict[str, float]:
-    """All metrics of the current state (``acts`` and ``rec`` are None before the first step)."""
+    """All metrics of the current state (``acts`` and ``rec`` are None before the first step).
+    The correlation of standing across ties is computed at the same time as the others,
+    on a second core when the model uses two."""
+    model.ties.degree()  # fills the ties' cache, which both parts then read
+    assort, out = together(model.two_cores, partial(score_assortativity, model),
+                           partial(_all_but_assortativity, model, acts, rec))
+    out["score_assortativity"] = assort
+    return out
+
+
+def score_assortativity(model: ReputationModel) -> float:
+    """Correlation of citizens' mean standing across ties (0 without any score)."""
+    standing = model.standing()
+    return 0.0 if standing is None else assortativity(standing, model.ties)
+
+
+def _all_but_assortativity(model: ReputationModel, acts: Acts | None, rec: Records | None) -> dict[str, float]:
     c, f, ties, cons = model.citizens, model.firms, model.ties, model.cons
     approval = model.group_index.means(c.approval)
     wealth = model.group_index.means(c.wealth)
@@ -228,9 +246,6 @@ def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> d
         ties_rest = int(degree.sum()) - ties_s
         if ties_rest > 0:
             out["listed_degree_ratio"] = (ties_s / n_s) / (ties_rest / (s.size - n_s))
-    standing = model.standing()
-    if standing is not None:
-        out["score_assortativity"] = assortativity(standing, ties)
     for rule in model.rules:
         out.update(rule.metrics())
     out.update(confusion(model))

@@ -32,6 +32,7 @@ from .draws import WINDOW_BYTES, DrawAhead, wanted
 from .events import EventLog
 from .network import Ties, drawn_ties, homophilous, read_edge_list, rewire, small_world
 from .overrides import ScenarioError, apply_overrides
+from .parallel import halves
 from .population import make_citizens, make_firms
 from .recording import Records, observe
 from .regulators import DOMAINS, Regulator
@@ -115,7 +116,8 @@ class ReputationModel(mesa.Model):
         self.citizens = make_citizens(cfg.population, self.streams["population"])
         self.firms = make_firms(cfg.population, self.streams["firms"])
         self.ties = self._build_network()
-        self._ahead = DrawAhead(self.streams) if wanted(self.citizens.n) else None
+        self.two_cores = wanted(self.citizens.n)
+        self._ahead = DrawAhead(self.streams) if self.two_cores else None
         if self._ahead is not None:
             self.streams = self._ahead.streams
         self.ties.side = self.citizens.urban
@@ -198,10 +200,10 @@ class ReputationModel(mesa.Model):
         for rule in self.active:
             rule.expire()
         self._adapt(rec, cons)
-        if self._ahead is not None:  # this step has drawn all it draws: the next one's draws start
-            self._ahead.next_step(plan_next=self.steps < self.config.run.steps)
         self._metrics = metrics.compute(self, acts, rec)
         self.datacollector.collect(self)
+        if self._ahead is not None:  # this step has drawn all it draws: the next one's draws start
+            self._ahead.next_step(plan_next=self.steps < self.config.run.steps)
         if self.steps >= self.config.run.steps:
             self.running = False
 
@@ -220,7 +222,7 @@ class ReputationModel(mesa.Model):
         if p <= 0 or not cons.published.any():
             return
         t, rng = self.ties, self.streams["ties"]
-        edges = drawn_ties(t, rng, p)
+        edges = drawn_ties(t, rng, p, self.two_cores)
         pu = cons.published[t.u[edges]]
         one_end = pu ^ cons.published[t.v[edges]]
         edges, pu = edges[one_end], pu[one_end]
@@ -229,37 +231,55 @@ class ReputationModel(mesa.Model):
 
     def _adapt(self, rec: Records, cons: Consequences) -> None:
         """Income, wealth, perceived watch, approval and firm quality respond."""
+        reached = self.streams["services"].random(self.citizens.n) < self.reach
+        self._adapt_firms(cons)
+        watch, wrongly_listed = None, None
+        if self.active:
+            signal = 0.0
+            for rule in self.active:
+                signal = np.maximum(signal, rule.watch_signal())
+            watch = signal + self.config.behaviour.panopticon_boost * cons.published.any()
+            wrongly_listed = self.wrongly_listed()
+        halves(self.two_cores, self.citizens.n,
+               partial(self._adapt_citizens, rec, cons, reached, watch, wrongly_listed))
+
+    def _adapt_citizens(self, rec: Records, cons: Consequences, reached: np.ndarray, watch,
+                        wrongly_listed: np.ndarray | None, part: slice) -> None:
+        """:meth:`_adapt` for the citizens in ``part`` (elementwise, so the parts are
+        independent); ``watch`` is how watched the rule sets and published lists make
+        citizens feel before their own records count."""
         c, cfg = self.citizens, self.config
         b, dps = cfg.behaviour, cfg.run.days_per_step
-        loss = np.minimum(1.0, cons.income_loss)
-        reached = self.streams["services"].random(c.n) < self.reach
-        benefit = cons.reward * reached
-        c.income = c.base_income * (1.0 - loss + benefit)
-        c.wealth += dps * c.income * (1.0 - b.spend_share)
-        np.maximum(c.wealth, 0.0, out=c.wealth)
-        self._adapt_firms(cons)
+        loss = np.minimum(1.0, cons.income_loss[part])
+        benefit = cons.reward[part] * reached[part]
+        c.income[part] = c.base_income[part] * (1.0 - loss + benefit)
+        wealth = c.wealth[part]
+        wealth += dps * c.income[part] * (1.0 - b.spend_share)
+        np.maximum(wealth, 0.0, out=wealth)
         if not self.active:
             return
-        signal = 0.0
-        for rule in self.active:
-            signal = np.maximum(signal, rule.watch_signal())
-        target = np.minimum(1.0, signal + b.panopticon_boost * cons.published.any()
-                            + cons.recorded_into_score)
-        c.watched += b.watch_learning * (target - c.watched)
+        recorded = cons.recorded_into_score[part]
+        target = np.minimum(1.0, (watch[part] if np.ndim(watch) else watch) + recorded)
+        watched = c.watched[part]
+        watched += b.watch_learning * (target - watched)
         a = cfg.approval
         ewma = EXPERIENCE_MEMORY
-        c.benefit_ewma += ewma * ((benefit > 0) - c.benefit_ewma)
-        c.sanction_ewma += ewma * ((cons.sanctioned | (loss > 0)) - c.sanction_ewma)
-        wronged = (rec.any_false & cons.recorded_into_score) | self.wrongly_listed()
-        c.error_ewma += ewma * (wronged - c.error_ewma)
-        order = 0.5 * (c.trust_generalized + c.trust_firms) - 0.5 * (
-            c.initial_trust + cfg.population.initial_trust_firms)
+        benefit_ewma, sanction_ewma, error_ewma = c.benefit_ewma[part], c.sanction_ewma[part], c.error_ewma[part]
+        benefit_ewma += ewma * ((benefit > 0) - benefit_ewma)
+        sanction_ewma += ewma * ((cons.sanctioned[part] | (loss > 0)) - sanction_ewma)
+        any_false = (rec.minor_false[part] | rec.serious_false[part] | rec.judgement_unmet_wrongful[part]
+                     | rec.speech_false[part])
+        wronged = (any_false & recorded) | wrongly_listed[part]
+        error_ewma += ewma * (wronged - error_ewma)
+        order = 0.5 * (c.trust_generalized[part] + c.trust_firms[part]) - 0.5 * (
+            c.initial_trust[part] + cfg.population.initial_trust_firms)
         p0 = min(max(cfg.population.initial_approval, 1e-6), 1 - 1e-6)
-        logit = (np.log(p0 / (1.0 - p0)) + a.weight_benefit * c.benefit_ewma
-                 - a.weight_sanction * c.sanction_ewma - a.weight_error * c.error_ewma
+        logit = (np.log(p0 / (1.0 - p0)) + a.weight_benefit * benefit_ewma
+                 - a.weight_sanction * sanction_ewma - a.weight_error * error_ewma
                  + a.weight_order * order)
         goal = 1.0 / (1.0 + np.exp(-logit))
-        c.approval += b.approval_learning * (goal - c.approval)
+        approval = c.approval[part]
+        approval += b.approval_learning * (goal - approval)
 
     def _adapt_firms(self, cons: Consequences) -> None:
         """Firms move quality and tax compliance toward what market discipline and the

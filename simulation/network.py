@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 
 from .overrides import ScenarioError
+from .parallel import halves
 
 
 @dataclass(eq=False)
@@ -137,10 +138,16 @@ def random_member(groups: np.ndarray, wanted: np.ndarray, u: np.ndarray) -> np.n
     return np.where(ends > starts, order[np.minimum(pick, len(order) - 1)], -1)
 
 
-def drawn_ties(ties: Ties, rng: np.random.Generator, p: float) -> np.ndarray:
+def drawn_ties(ties: Ties, rng: np.random.Generator, p: float, two_cores: bool = False) -> np.ndarray:
     """Numbers of the active ties whose uniform draw (one per tie, in tie order, from
-    ``rng``) falls below ``p``: the few ties a mechanism then looks at more closely."""
-    return np.flatnonzero((rng.random(ties.n_ties) < p) & ties.active)
+    ``rng``) falls below ``p``: the few ties a mechanism then looks at more closely
+    (each half of the ties on its own core with ``two_cores``)."""
+    u = rng.random(ties.n_ties)
+
+    def passing(part: slice) -> np.ndarray:
+        return np.flatnonzero((u[part] < p) & ties.active[part]) + part.start
+
+    return np.concatenate(halves(two_cores, ties.n_ties, passing))
 
 
 def rewire(ties: Ties, edges: np.ndarray, keeper: np.ndarray, groups: np.ndarray | None,

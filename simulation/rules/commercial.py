@@ -19,10 +19,13 @@ already makes citizens feel watched.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ..metrics import share
 from ..network import drawn_ties, rewire
+from ..parallel import halves
 from .base import Consequences, RuleSetBase, choose_opt_in, severity
 
 PRUNE_GAP = 0.2
@@ -58,13 +61,14 @@ class Commercial(RuleSetBase):
         super().reconfigure(config)
         self._fixed_parts = self._fixed()
 
-    def _own_part(self) -> np.ndarray:
-        """Score from the user's own data, in [0, 1], before friends."""
-        cfg, c = self.config, self.model.citizens
+    def _own_part(self, part: slice = slice(None)) -> np.ndarray:
+        """Score from the user's own data, in [0, 1], before friends (of the citizens in ``part``)."""
+        cfg = self.config
         income, education, purchases = self._fixed_parts
-        parts = cfg.weight_repayment * np.exp(-self.bad_repayments) + income + education + purchases
+        parts = (cfg.weight_repayment * np.exp(-self.bad_repayments[part])
+                 + income[part] + education[part] + purchases[part])
         own_weight = cfg.weight_repayment + cfg.weight_income + cfg.weight_education + cfg.weight_purchases
-        return parts / own_weight if own_weight > 0 else np.full(c.n, 0.5)
+        return parts / own_weight if own_weight > 0 else np.full(parts.size, 0.5)
 
     def behave(self) -> None:
         expects = self.norm >= self._threshold_norm()
@@ -76,24 +80,42 @@ class Commercial(RuleSetBase):
 
     def score(self, rec) -> None:
         cfg, model = self.config, self.model
-        acts = model.last_acts
-        u_repay, u_post = self.rng.random(model.citizens.n), self.rng.random(model.citizens.n)
-        decay = model.decay_per_year
-        self.bad_repayments = self.bad_repayments * decay + (
-            self.opted & acts.cheated & (u_repay < cfg.platform_coverage))
-        self.posts_seen = self.posts_seen * decay + (self.opted & acts.speech & (u_post < cfg.platform_coverage))
-        own = self._own_part()
-        total = cfg.weight_repayment + cfg.weight_income + cfg.weight_education + cfg.weight_purchases
+        n, two_cores = model.citizens.n, model.two_cores
+        u_repay, u_post = self.rng.random(n), self.rng.random(n)
+        before = self.bad_repayments, self.posts_seen
+        self.bad_repayments, self.posts_seen, own = np.empty(n), np.empty(n), np.empty(n)
+        halves(two_cores, n, partial(self._own_score, before, model.last_acts, u_repay, u_post, own))
         if cfg.weight_friends > 0:
+            total = cfg.weight_repayment + cfg.weight_income + cfg.weight_education + cfg.weight_purchases
             ties = model.ties
             members = self.opted.astype(float)
             friends_sum = ties.neighbour_sum(self.norm, members)
             friends_n = ties.neighbour_sum(members)
             friends = np.where(friends_n > 0, friends_sum / np.maximum(friends_n, 1.0), own)
             own = (own * total + cfg.weight_friends * friends) / (total + cfg.weight_friends)
-        own = own - cfg.weight_speech * (1.0 - np.exp(-self.posts_seen))
-        self.norm = np.clip(own, 0.0, 1.0)
-        self.scores = self._to_points(self.norm)
+        self.norm, self.scores = np.empty(n), np.empty(n)
+        halves(two_cores, n, partial(self._final_score, own))
+
+    def _own_score(self, before: tuple[np.ndarray, np.ndarray], acts, u_repay: np.ndarray, u_post: np.ndarray,
+                   own: np.ndarray, part: slice) -> None:
+        """For the citizens in ``part``: the bad repayments and posts the platform saw
+        decay and grow (from their values ``before``), and the score from their own data
+        follows into ``own``."""
+        cfg, decay, opted = self.config, self.model.decay_per_year, self.opted[part]
+        bad_repayments, posts_seen = before
+        self.bad_repayments[part] = bad_repayments[part] * decay + (
+            opted & acts.cheated[part] & (u_repay[part] < cfg.platform_coverage))
+        self.posts_seen[part] = posts_seen[part] * decay + (
+            opted & acts.speech[part] & (u_post[part] < cfg.platform_coverage))
+        own[part] = self._own_part(part)
+
+    def _final_score(self, own: np.ndarray, part: slice) -> None:
+        """For the citizens in ``part``: critical posts the platform saw cost score; the
+        score is kept in [0, 1] and in points."""
+        cfg = self.config
+        norm = np.clip(own[part] - cfg.weight_speech * (1.0 - np.exp(-self.posts_seen[part])), 0.0, 1.0)
+        self.norm[part] = norm
+        self.scores[part] = self._to_points(norm)
 
     def consequences(self, rec, cons: Consequences) -> None:
         cfg = self.config
@@ -107,7 +129,7 @@ class Commercial(RuleSetBase):
     def _prune(self) -> None:
         """Users cut ties to much lower-scored contacts and rewire to similar scores."""
         model, ties = self.model, self.model.ties
-        edges = drawn_ties(ties, self.rng, self.config.tie_pruning)
+        edges = drawn_ties(ties, self.rng, self.config.tie_pruning, model.two_cores)
         eu, ev = ties.u[edges], ties.v[edges]
         both = self.opted[eu] & self.opted[ev]  # only users' scores count as friends' scores
         su, sv = self.norm[eu], self.norm[ev]

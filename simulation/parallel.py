@@ -1,0 +1,84 @@
+"""Two cores for one step: independent parts of a step computed at once, with the same numbers.
+
+numpy releases the interpreter lock while it loops over an array, so two threads that
+each run numpy code on large arrays really use two cores. :func:`together` runs a few
+independent tasks, the first in the calling thread and the others on one worker thread,
+and returns their results in order once all have finished; :func:`halves` runs an
+elementwise task on the first and second half of the citizens at once.
+
+The tasks must be independent: none may write what another reads or writes, and none
+may draw random numbers (the model draws first, in its own thread, and hands the
+arrays over). Then every number is what running the tasks one after the other gives,
+which is what a model without a second core does (``enabled`` False).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+_jobs: queue.SimpleQueue = queue.SimpleQueue()
+_worker: list[threading.Thread] = []  # one for the process, started with its first task
+
+
+def _forget_parent() -> None:
+    """In a forked child: the parent's worker and its queue are not ours."""
+    global _jobs
+    _jobs = queue.SimpleQueue()
+    _worker.clear()
+
+
+os.register_at_fork(after_in_child=_forget_parent)
+
+
+class _Task:
+    __slots__ = ("call", "value", "error", "done")
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self.call, self.value, self.error = call, None, None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.value = self.call()
+        except BaseException as error:  # raised in the caller's thread
+            self.error = error
+        self.done.set()
+
+
+def _work() -> None:
+    while True:
+        _jobs.get().run()
+
+
+def together(enabled: bool, *calls: Callable[[], Any]) -> list[Any]:
+    """The results of ``calls`` (independent tasks, see the module docstring), computed
+    at once on two cores when ``enabled``, else one after the other in order."""
+    if not enabled or len(calls) < 2:
+        return [call() for call in calls]
+    tasks = [_Task(call) for call in calls[1:]]
+    if not _worker:
+        thread = threading.Thread(target=_work, name="scoresim-parallel", daemon=True)
+        thread.start()
+        _worker.append(thread)
+    for task in tasks:
+        _jobs.put(task)
+    try:
+        first = calls[0]()
+    finally:
+        for task in tasks:  # never leave a task running on the model's arrays
+            task.done.wait()
+    for task in tasks:
+        if task.error is not None:
+            raise task.error
+    return [first, *(task.value for task in tasks)]
+
+
+def halves(enabled: bool, n: int, call: Callable[[slice], Any]) -> list[Any]:
+    """The results of ``call(part)`` for the first and the second half of ``range(n)``,
+    computed at once when ``enabled``; the call must write only within its part."""
+    middle = n // 2
+    return together(enabled, lambda: call(slice(0, middle)), lambda: call(slice(middle, n)))

@@ -1,0 +1,101 @@
+"""Two cores for one step (simulation.parallel): the same numbers as one core, errors kept."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+import time
+
+import numpy as np
+import pytest
+from test_draws import assert_same, state
+
+import simulation.model
+from simulation import ReputationModel
+from simulation.parallel import halves, together
+
+
+def build(monkeypatch, two_cores: bool, scenario: str, **overrides) -> ReputationModel:
+    """A model that uses a second core for its parallel parts or not, drawing in place."""
+    monkeypatch.setattr(simulation.model, "wanted", lambda n: False)
+    model = ReputationModel(scenario, rng=11, **{"population.n_citizens": 2500, "run.steps": 30, **overrides})
+    model.two_cores = two_cores
+    return model
+
+
+def events(model: ReputationModel) -> list[np.ndarray]:
+    return [np.concatenate(column) for column in zip(*model.events._chunks, strict=True)]
+
+
+@pytest.mark.parametrize("scenario", ["patchwork", "sesame", "friends_in_score", "blacklist", "rongcheng",
+                                      "baseline"])
+def test_a_run_on_two_cores_gives_the_numbers_of_one(monkeypatch, scenario):
+    one, two = build(monkeypatch, False, scenario), build(monkeypatch, True, scenario)
+    one.run()
+    two.run()
+    assert_same(state(one), state(two))
+    if scenario != "baseline":  # no rule set: nothing to log
+        for a, b in zip(events(one), events(two), strict=True):
+            assert np.array_equal(a, b)
+
+
+def test_together_returns_results_in_order_computed_on_two_threads():
+    threads = []
+
+    def task(value):
+        threads.append(threading.get_ident())
+        time.sleep(0.05)  # both run at once: the pair takes one sleep, not two
+        return value
+
+    start = time.perf_counter()
+    assert together(True, lambda: task("first"), lambda: task("second")) == ["first", "second"]
+    assert len(set(threads)) == 2
+    assert time.perf_counter() - start < 0.095
+    threads.clear()
+    assert together(False, lambda: task(1), lambda: task(2)) == [1, 2]
+    assert threads == [threading.get_ident()] * 2
+
+
+@pytest.mark.parametrize("failing", [0, 1])
+def test_an_error_in_either_task_reaches_the_caller_after_both_ended(failing):
+    finished = []
+
+    def task(i):
+        time.sleep(0.05 if i != failing else 0.0)
+        if i == failing:
+            raise ValueError(f"task {i} failed")
+        finished.append(i)
+
+    with pytest.raises(ValueError, match=f"task {failing} failed"):
+        together(True, lambda: task(0), lambda: task(1))
+    assert finished == [1 - failing]  # the other task was not left running on the arrays
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 1000])
+def test_halves_cover_every_citizen_once(n):
+    seen = np.zeros(n, int)
+
+    def count(part: slice) -> None:
+        seen[part] += 1
+
+    halves(True, n, count)
+    assert (seen == 1).all()
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_gets_a_worker_of_its_own():
+    """The parent's worker thread is not in a forked child (mesa.batch_run forks)."""
+    together(True, lambda: None, lambda: None)  # the parent's worker exists
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, pickle.dumps(together(True, lambda: "child", lambda: os.getpid())))
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        result = pickle.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert result == ["child", pid]
