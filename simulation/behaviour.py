@@ -8,11 +8,12 @@ gives the same acts wherever the rules make no difference (common random numbers
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .parallel import together
+from .parallel import blocks, together
 from .regulators import per_step
 
 REPUTATION_LEARNING = 0.2
@@ -83,10 +84,15 @@ def purchases(model: ReputationModel):
     weight = np.exp(b.firm_choice_sensitivity * (seen - seen.max()))
     cdf = np.cumsum(weight)
     e = b.purchase_trust_elasticity
-    bought = u_buy < per_step(b.purchases_per_year, model.config.run.days_per_step) * (1.0 - e + e * c.trust_firms)
-    buyers = np.flatnonzero(bought)
-    chosen = np.minimum(pick(cdf, u_firm[buyers]), f.n - 1)
-    bad_buy = u_bad[buyers] >= f.quality[chosen]
+    chance = per_step(b.purchases_per_year, model.config.run.days_per_step)
+
+    def buying(part: slice):  # who buys, from which firm, and whether it was bad: each citizen's own
+        bought = u_buy[part] < chance * (1.0 - e + e * c.trust_firms[part])
+        buyers = np.flatnonzero(bought) + part.start
+        chosen = np.minimum(pick(cdf, u_firm[buyers]), f.n - 1)
+        return bought, buyers, chosen, u_bad[buyers] >= f.quality[chosen]
+
+    bought, buyers, chosen, bad_buy = map(np.concatenate, zip(*blocks(model.two_cores, c.n, buying), strict=True))
     victims = buyers[bad_buy]
     substandard = np.zeros(c.n, bool)
     substandard[victims] = True
@@ -129,7 +135,7 @@ def transactions(model: ReputationModel):
     """Trust game on ties: the trustor lends a stake if trusting enough; the trustee
     repays with a return or cheats. Sanctions deter cheating; loan bans, published
     lists and visible scores change whom people trust."""
-    c, t, b, cons = model.citizens, model.ties, model.config.behaviour, model.cons
+    c, t, b = model.citizens, model.ties, model.config.behaviour
     rng = model.streams["transactions"]
     p = per_step(b.transactions_per_tie_per_year, model.config.run.days_per_step)
     k = rng.binomial(t.n_ties, p)
@@ -137,19 +143,11 @@ def transactions(model: ReputationModel):
     flip, u_trust, u_keep = rng.random(k) < 0.5, rng.random(k), rng.random(k)
     live = t.active[edge] if t.n_ties else np.zeros(0, bool)
     edge, flip, u_trust, u_keep = edge[live], flip[live], u_trust[live], u_keep[live]
-    a = np.where(flip, t.v[edge], t.u[edge])
-    e = np.where(flip, t.u[edge], t.v[edge])
-    p_trust = c.trust_generalized[a] * ~cons.loan_ban[e]
-    p_trust = p_trust * np.where(cons.published[e], 1.0 - b.published_distrust, 1.0)
-    score = cons.visible_score[e]
-    lean = cons.lender_conditioning
-    p_trust = p_trust * np.where(np.isfinite(score), 1.0 + lean * (2.0 * np.nan_to_num(score) - 1.0), 1.0)
-    trusted = u_trust < np.clip(p_trust, 0.0, 1.0)
-    stake = b.stake_days * c.income[a]
-    afford = np.minimum(1.0, c.wealth[e] / np.maximum(stake, 1e-12))
-    h = c.honesty[e]
-    p_keep = afford * (h + (1.0 - h) * deterrence(model, "default", e))
-    kept = trusted & (u_keep < p_keep)
+    n_live = edge.size
+    a, e, stake = np.empty(n_live, np.intp), np.empty(n_live, np.intp), np.empty(n_live)
+    trusted, kept = np.empty(n_live, bool), np.empty(n_live, bool)
+    blocks(model.two_cores, n_live,
+           partial(_trust_game, model, edge, flip, u_trust, u_keep, a, e, stake, trusted, kept))
     cheat = trusted & ~kept
     # sums per citizen over the few citizens involved, numbered 0..m-1 in citizen order
     involved = np.zeros(c.n, bool)
@@ -172,6 +170,27 @@ def transactions(model: ReputationModel):
     victim[a[cheat]] = True
     c.last_default[cheated] = model.steps
     return np.count_nonzero(trusted), np.count_nonzero(kept), cheated, victim
+
+
+def _trust_game(model: ReputationModel, edge, flip, u_trust, u_keep, a, e, stake, trusted, kept,
+                part: slice) -> None:
+    """The transactions in ``part`` of those drawn on ``edge``: who lends (``a``) to whom
+    (``e``), the ``stake``, whether the lender ``trusted`` and the borrower ``kept`` faith."""
+    c, t, b, cons = model.citizens, model.ties, model.config.behaviour, model.cons
+    edge, flip = edge[part], flip[part]
+    a[part] = lender = np.where(flip, t.v[edge], t.u[edge])
+    e[part] = borrower = np.where(flip, t.u[edge], t.v[edge])
+    p_trust = c.trust_generalized[lender] * ~cons.loan_ban[borrower]
+    p_trust = p_trust * np.where(cons.published[borrower], 1.0 - b.published_distrust, 1.0)
+    score = cons.visible_score[borrower]
+    lean = cons.lender_conditioning
+    p_trust = p_trust * np.where(np.isfinite(score), 1.0 + lean * (2.0 * np.nan_to_num(score) - 1.0), 1.0)
+    trusted[part] = u_trust[part] < np.clip(p_trust, 0.0, 1.0)
+    stake[part] = b.stake_days * c.income[lender]
+    afford = np.minimum(1.0, c.wealth[borrower] / np.maximum(stake[part], 1e-12))
+    h = c.honesty[borrower]
+    p_keep = afford * (h + (1.0 - h) * deterrence(model, "default", borrower))
+    kept[part] = trusted[part] & (u_keep[part] < p_keep)
 
 
 def infractions(model: ReputationModel, u: np.ndarray, u_serious: np.ndarray):

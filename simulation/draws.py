@@ -40,21 +40,26 @@ WINDOW_BYTES = 128 * 2**20
 """Memory that arrays drawn ahead and not yet handed over may hold at once [bytes]
 (16 arrays of a million numbers; always at least two arrays)."""
 
-_NEW, _QUEUED, _RUNNING, _DONE, _DROPPED = range(5)
+PIECE = 1 << 18
+"""Numbers a thread draws at a time (2 MiB): a planned array is drawn piece by piece by
+whichever thread gets to a piece first, so the model's thread, when it needs an array
+the worker is drawing, draws the remaining pieces itself instead of waiting."""
+
 _lock = threading.Lock()
 _jobs: queue.SimpleQueue = queue.SimpleQueue()
 _worker: list[threading.Thread] = []  # one for the process, started with its first draw
 _planners: weakref.WeakSet[DrawAhead] = weakref.WeakSet()
+_scratch = threading.local()  # each thread's generators for drawing pieces, by bit generator type
 
 
 def _forget_parent() -> None:
     """In a forked child: the parent's worker, its queue and its lock are not ours, and
-    no one will finish the draws it had under way: put every stream back in place."""
+    no one will finish the pieces it had under way: drop every plan."""
     global _lock, _jobs
     _lock, _jobs = threading.Lock(), queue.SimpleQueue()
     _worker.clear()
     for planner in list(_planners):
-        planner.settle(wait=False)
+        planner.settle()
 
 
 os.register_at_fork(after_in_child=_forget_parent)
@@ -78,49 +83,71 @@ def _plannable(size) -> bool:
     return size is None or isinstance(size, int) or (isinstance(size, tuple) and all(isinstance(k, int) for k in size))
 
 
+def _generator(kind: type) -> np.random.Generator:
+    """This thread's generator for drawing pieces with a ``kind`` bit generator."""
+    generators = _scratch.__dict__.setdefault("generators", {})
+    if kind not in generators:
+        generators[kind] = np.random.Generator(kind(0))
+    return generators[kind]
+
+
 class _Draw:
-    """One planned ``random(size)`` call of one stream; ``previous`` is the stream's
-    planned call before it (None for its first)."""
+    """One planned ``random(size)`` call of one stream: the numbers that follow the
+    stream's ``state`` after ``offset`` 64-bit outputs. Any thread may draw any of its
+    pieces, from its own generator set to that state and advanced to the piece, so the
+    stream's own generator is not touched while the plan lasts."""
 
-    __slots__ = ("generator", "size", "previous", "status", "submitted", "value", "error", "done")
+    __slots__ = ("kind", "state", "offset", "size", "value", "taken", "pieces", "filling", "done", "dropped",
+                 "error", "submitted", "helped")
 
-    def __init__(self, generator: np.random.Generator, size, previous: _Draw | None) -> None:
-        self.generator, self.size, self.previous = generator, size, previous
-        self.status, self.submitted, self.value, self.error = _NEW, False, None, None
+    def __init__(self, kind: type, state: dict, offset: int, size) -> None:
+        self.kind, self.state, self.offset, self.size = kind, state, offset, size
+        self.value: np.ndarray | None = None  # made by the first thread that takes a piece
+        self.taken, self.pieces = 0, max(1, math.ceil(_numbers(size) / PIECE))
+        self.filling = 0  # pieces being drawn now
         self.done = threading.Event()
+        self.dropped = self.submitted = self.helped = False
+        self.error: BaseException | None = None
 
-    def run(self) -> None:
-        with _lock:
-            if self.status != _QUEUED:
-                return
-            if self.previous is not None and self.previous.status != _DONE:
-                # the model drew the one before in place (or will): drawing this one now
-                # could take that one's numbers, so the model draws it in place too
-                self.status = _DROPPED
-                return
-            self.status = _RUNNING
-        try:
-            self.value = self.generator.random(self.size)
-        except BaseException as error:  # handed to the model's thread, which raises it
-            self.error = error
-        self.status = _DONE
-        self.done.set()
+    def work(self) -> None:
+        """Draw pieces until none is left to take (by the worker or the model's thread)."""
+        while True:
+            with _lock:
+                if self.dropped or self.taken == self.pieces:
+                    return
+                if self.value is None:
+                    self.value = np.empty(1 if self.size is None else self.size)
+                piece, self.taken, self.filling = self.taken, self.taken + 1, self.filling + 1
+            try:
+                generator = _generator(self.kind)
+                generator.bit_generator.state = self.state
+                generator.bit_generator.advance(self.offset + piece * PIECE)
+                generator.random(out=self.value.reshape(-1)[piece * PIECE:(piece + 1) * PIECE])
+            except BaseException as error:  # handed to the model's thread, which draws in place
+                self.error = error
+            with _lock:
+                self.filling -= 1
+                if threading.current_thread() in _worker:
+                    self.helped = True
+                if self.taken == self.pieces and self.filling == 0:
+                    self.done.set()
 
-    def claim(self, wait: bool = True) -> bool:
-        """Keep the worker off this draw; True if it is (being) drawn already (then,
-        with ``wait``, once it is drawn)."""
+    def take(self):
+        """The numbers, once drawn: pieces no one has taken are drawn in this thread;
+        pieces another thread is drawing are waited for."""
+        self.work()
+        self.done.wait()
+        return float(self.value[0]) if self.size is None else self.value
+
+    def drop(self) -> None:
+        """No one will take these numbers: the worker leaves the remaining pieces."""
         with _lock:
-            if self.status in (_NEW, _QUEUED, _DROPPED):
-                self.status = _DROPPED
-                return False
-        if wait:
-            self.done.wait()
-        return True
+            self.dropped = True
 
 
 def _work() -> None:
     while True:
-        _jobs.get().run()
+        _jobs.get().work()
 
 
 def _submit(draw: _Draw) -> None:
@@ -129,7 +156,7 @@ def _submit(draw: _Draw) -> None:
             thread = threading.Thread(target=_work, name="scoresim-draw-ahead", daemon=True)
             thread.start()
             _worker.append(thread)
-        draw.status, draw.submitted = _QUEUED, True
+        draw.submitted = True
     _jobs.put(draw)
 
 
@@ -145,9 +172,8 @@ class AheadStream:
                             f"advance), not {type(generator.bit_generator).__name__}")
         self.name, self._generator, self._ahead = name, generator, ahead
         self.planned: deque[_Draw] = deque()
-        self.start_state: dict | None = None
-        self.handed = 0  # numbers handed over this step, drawn ahead or in place
-        self.ahead = False  # whether the worker drew any number this step
+        self.start_state: dict | None = None  # the stream's state when its plan started (None: no plan)
+        self.handed = 0  # numbers of the plan handed over
         self.calls: list = []  # sizes of this step's random() calls, until an unplannable one
         self.broken = False
 
@@ -180,46 +206,37 @@ class AheadStream:
             self.broken = True
 
     def _hand_over(self, draw: _Draw):
-        if draw.claim():
-            self.ahead = True
-            if draw.error is not None:  # e.g. memory ran short on the worker: draw in place instead
-                self.planned.appendleft(draw)
-                self.settle()
-                self._record(draw.size, plannable=True)
-                return self._generator.random(draw.size)
-            value = draw.value
-            self._ahead.drawn_ahead += 1
-        else:
-            value = self._generator.random(draw.size)
+        value = draw.take()
+        if draw.error is not None:  # e.g. memory ran short on the worker: draw in place instead
+            self.planned.appendleft(draw)
+            self.settle()
+            self._record(draw.size, plannable=True)
+            return self._generator.random(draw.size)
+        self._ahead.drawn_ahead += draw.helped
         draw.value = None
         self.handed += _numbers(draw.size)
         self._record(draw.size, plannable=True)
         self._ahead.handed_over(draw)
         return value
 
-    def settle(self, wait: bool = True) -> None:
+    def settle(self) -> None:
         """Drop the draws planned and not handed over; put the stream where drawing in
-        place would have left it (``wait`` for a draw under way to end first)."""
-        if not self.planned:
-            return
-        for draw in self.planned:  # all claimed first, so that none is handed to the worker now
-            if draw.claim(wait):
-                self.ahead = True
-                if not draw.done.is_set():  # under way in a parent's worker: its lock stays taken here
-                    bits = self._generator.bit_generator
-                    self._generator = np.random.Generator(type(bits)(bits.seed_seq))
-            draw.value = None
+        place would have left it: its state when the plan started, advanced by the
+        numbers handed over."""
         for draw in self.planned:
+            draw.drop()
             self._ahead.handed_over(draw)
         self.planned.clear()
-        if self.ahead:
-            bits = self._generator.bit_generator
-            bits.state = self.start_state
-            bits.advance(self.handed)
-            # advance drops the spare half of a 64-bit output that a 32-bit draw left; random keeps it
-            state = bits.state
-            state["has_uint32"], state["uinteger"] = self.start_state["has_uint32"], self.start_state["uinteger"]
-            bits.state = state
+        if self.start_state is None:
+            return
+        bits = self._generator.bit_generator
+        bits.state = self.start_state
+        bits.advance(self.handed)
+        # advance drops the spare half of a 64-bit output that a 32-bit draw left; random keeps it
+        state = bits.state
+        state["has_uint32"], state["uinteger"] = self.start_state["has_uint32"], self.start_state["uinteger"]
+        bits.state = state
+        self.start_state = None
 
 
 class DrawAhead:
@@ -245,11 +262,14 @@ class DrawAhead:
                 for name, index in self._order if plan_next and self._repeats(name, index)]
         self._previous = {name: s.calls for name, s in self.streams.items()}
         self._order = []
+        offsets = {}
         for s in self.streams.values():
-            s.calls, s.broken, s.handed, s.ahead = [], False, 0, False
-            s.start_state = s._generator.bit_generator.state if any(p[0] is s for p in plan) else None
+            s.calls, s.broken, s.handed = [], False, 0
         for stream, size in plan:
-            draw = _Draw(stream._generator, size, stream.planned[-1] if stream.planned else None)
+            if stream.name not in offsets:
+                stream.start_state, offsets[stream.name] = stream._generator.bit_generator.state, 0
+            draw = _Draw(type(stream._generator.bit_generator), stream.start_state, offsets[stream.name], size)
+            offsets[stream.name] += _numbers(size)
             stream.planned.append(draw)
             self._plan.append(draw)
         self._refill()
@@ -260,13 +280,12 @@ class DrawAhead:
         before, calls = self._previous.get(name), self.streams[name].calls
         return before is None or before[:index + 1] == calls[:index + 1]
 
-    def settle(self, wait: bool = True) -> None:
+    def settle(self) -> None:
         """Drop every draw not handed over: each stream is then exactly where drawing in
-        place leaves it (done before pickling, when a step fails, and in a forked child,
-        which does not ``wait`` for its parent's worker)."""
+        place leaves it (done before pickling, when a step fails, and in a forked child)."""
         self._plan.clear()
         for stream in self.streams.values():
-            stream.settle(wait)
+            stream.settle()
         self._outstanding = self._outstanding_bytes = 0
 
     def __getstate__(self) -> dict:
@@ -292,7 +311,7 @@ class DrawAhead:
         while self._plan and (self._outstanding < 2 or self._outstanding_bytes
                               + 8 * _numbers(self._plan[0].size) <= WINDOW_BYTES):
             draw = self._plan.popleft()
-            if draw.status == _NEW:
+            if not draw.dropped and not draw.done.is_set():  # not dropped, nor taken by the model
                 _submit(draw)
                 self._outstanding += 1
                 self._outstanding_bytes += 8 * _numbers(draw.size)

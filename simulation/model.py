@@ -32,7 +32,7 @@ from .draws import WINDOW_BYTES, DrawAhead, wanted
 from .events import EventLog
 from .network import Ties, drawn_ties, homophilous, read_edge_list, rewire, small_world
 from .overrides import ScenarioError, apply_overrides
-from .parallel import halves
+from .parallel import blocks
 from .population import make_citizens, make_firms
 from .recording import Records, observe
 from .regulators import DOMAINS, Regulator
@@ -240,7 +240,7 @@ class ReputationModel(mesa.Model):
                 signal = np.maximum(signal, rule.watch_signal())
             watch = signal + self.config.behaviour.panopticon_boost * cons.published.any()
             wrongly_listed = self.wrongly_listed()
-        halves(self.two_cores, self.citizens.n,
+        blocks(self.two_cores, self.citizens.n,
                partial(self._adapt_citizens, rec, cons, reached, watch, wrongly_listed))
 
     def _adapt_citizens(self, rec: Records, cons: Consequences, reached: np.ndarray, watch,

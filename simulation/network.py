@@ -16,7 +16,7 @@ import networkx as nx
 import numpy as np
 
 from .overrides import ScenarioError
-from .parallel import halves
+from .parallel import blocks
 
 
 @dataclass(eq=False)
@@ -147,7 +147,7 @@ def drawn_ties(ties: Ties, rng: np.random.Generator, p: float, two_cores: bool =
     def passing(part: slice) -> np.ndarray:
         return np.flatnonzero((u[part] < p) & ties.active[part]) + part.start
 
-    return np.concatenate(halves(two_cores, ties.n_ties, passing))
+    return np.concatenate(blocks(two_cores, ties.n_ties, passing))
 
 
 def rewire(ties: Ties, edges: np.ndarray, keeper: np.ndarray, groups: np.ndarray | None,

@@ -187,31 +187,35 @@ def test_one_stream_gives_the_numbers_drawing_in_place_gives(this_step, wait):
         assert stepper.ahead.drawn_ahead > 0
 
 
-def test_a_draw_the_step_takes_first_keeps_its_numbers(monkeypatch):
-    """The step draws a planned array in place before the worker got to it; the worker
-    must not then draw the stream's next array, which would take the first one's numbers."""
-    real = draws._Draw.claim
+def test_an_array_drawn_in_pieces_by_both_threads_has_the_numbers_of_one_draw(monkeypatch):
+    """The step asks for an array the worker is drawing: it draws the pieces the worker
+    has not taken yet itself, each from the plan's state advanced to the piece."""
+    monkeypatch.setattr(draws, "PIECE", 10)
+    real = draws._generator
 
-    def slow_claim(self, wait=True):  # the model's thread is held up right after taking a draw
-        drawn = real(self, wait)
-        if not drawn:
-            time.sleep(0.02)
-        return drawn
+    def slow_on_the_worker(kind):
+        if threading.current_thread() in draws._worker:
+            time.sleep(0.002)
+        return real(kind)
 
-    monkeypatch.setattr(draws._Draw, "claim", slow_claim)
+    monkeypatch.setattr(draws, "_generator", slow_on_the_worker)
     reference = np.random.default_rng(0)
+    reference.integers(0, 10, dtype=np.uint32)  # leaves a spare 32-bit half, which random does not use
     ahead = DrawAhead({"s": np.random.default_rng(0)})
     stream = ahead.streams["s"]
-    for generator in (reference, stream):
-        generator.random(1000)
-        generator.random(1000)
+    stream.integers(0, 10, dtype=np.uint32)
+    for _ in range(2):  # two steps with the same call: it is planned
+        ahead.next_step()
+        for generator in (reference, stream):
+            generator.random(1000)
     ahead.next_step()
-    stream.planned[0].claim()  # as if the step had asked before the worker started
-    stream.planned.popleft()
-    first = stream._generator.random(1000)
-    second = stream.random(1000)
-    assert np.array_equal(first, reference.random(1000))
-    assert np.array_equal(second, reference.random(1000))
+    time.sleep(0.02)  # the worker has drawn a few pieces of the next array by now
+    start = time.perf_counter()
+    assert np.array_equal(stream.random(1000), reference.random(1000))
+    assert time.perf_counter() - start < 0.1  # it did not wait for the slow worker's hundred pieces
+    assert ahead.drawn_ahead == 1  # the worker drew some of them
+    ahead.settle()
+    assert stream.bit_generator.state == reference.bit_generator.state
 
 
 def test_draws_ahead_by_default_for_a_large_run_in_the_main_thread():

@@ -12,13 +12,15 @@ import pytest
 from test_draws import assert_same, state
 
 import simulation.model
-from simulation import ReputationModel
-from simulation.parallel import halves, together
+from simulation import ReputationModel, parallel
+from simulation.parallel import blocks, together
 
 
 def build(monkeypatch, two_cores: bool, scenario: str, **overrides) -> ReputationModel:
-    """A model that uses a second core for its parallel parts or not, drawing in place."""
+    """A model that uses a second core for its parallel parts or not, drawing in place
+    (in blocks of 256 citizens or ties, so that a small run is split as a large one is)."""
     monkeypatch.setattr(simulation.model, "wanted", lambda n: False)
+    monkeypatch.setattr(parallel, "BLOCK", 256)
     model = ReputationModel(scenario, rng=11, **{"population.n_citizens": 2500, "run.steps": 30, **overrides})
     model.two_cores = two_cores
     return model
@@ -72,15 +74,35 @@ def test_an_error_in_either_task_reaches_the_caller_after_both_ended(failing):
     assert finished == [1 - failing]  # the other task was not left running on the arrays
 
 
+def test_a_task_on_the_worker_that_splits_again_runs_its_parts_there():
+    """The one worker never waits for itself (that would hang)."""
+    results = []
+
+    def nested() -> None:
+        inner = lambda: together(True, threading.get_ident, threading.get_ident)  # noqa: E731
+        results.append(together(True, threading.get_ident, inner))
+
+    caller = threading.Thread(target=nested, daemon=True)
+    caller.start()
+    caller.join(timeout=10)
+    assert results, "a split inside a task on the worker never finished"
+    outer, (first, second) = results[0]
+    assert first == second != outer
+
+
 @pytest.mark.parametrize("n", [0, 1, 2, 7, 1000])
-def test_halves_cover_every_citizen_once(n):
+@pytest.mark.parametrize("enabled", [True, False])
+def test_blocks_cover_every_element_once_and_return_in_order(monkeypatch, n, enabled):
+    monkeypatch.setattr(parallel, "BLOCK", 3)
     seen = np.zeros(n, int)
 
-    def count(part: slice) -> None:
+    def count(part: slice) -> int:
         seen[part] += 1
+        return part.start
 
-    halves(True, n, count)
+    starts = blocks(enabled, n, count)
     assert (seen == 1).all()
+    assert starts == (list(range(0, n, 3)) or [0])
 
 
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")

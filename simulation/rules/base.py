@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..parallel import blocks
 from ..regulators import per_step
 
 if TYPE_CHECKING:
@@ -128,14 +129,22 @@ def choose_opt_in(model: ReputationModel, opted: np.ndarray, expects_reward: np.
     at a ``CURIOUS_SHARE`` of that rate without any usable reward and at the full rate
     when they expect a reward they can use where they live;
     members who expect no reward leave at ``opt_out_per_year``."""
-    b, dps = model.config.behaviour, model.config.run.days_per_step
-    u_in, u_out = rng.random(opted.size), rng.random(opted.size)
+    n, b, dps = opted.size, model.config.behaviour, model.config.run.days_per_step
+    u_in, u_out = rng.random(n), rng.random(n)
     curious, rewarded = model.join_chance
-    join = ~opted & ((expects_reward & (u_in < rewarded)) | (~expects_reward & (u_in < curious)))
-    leave = opted & ~expects_reward & (u_out < per_step(b.opt_out_per_year, dps))
+    p_leave = per_step(b.opt_out_per_year, dps)
+    join, leave, now = np.empty(n, bool), np.empty(n, bool), np.empty(n, bool)
+
+    def choose(part: slice) -> None:
+        expects, was = expects_reward[part], opted[part]
+        join[part] = ~was & ((expects & (u_in[part] < rewarded[part])) | (~expects & (u_in[part] < curious)))
+        leave[part] = was & ~expects & (u_out[part] < p_leave)
+        now[part] = (was | join[part]) & ~leave[part]
+
+    blocks(model.two_cores, n, choose)
     model.events.add(model.steps, join, f"opted_in_{label}")
     model.events.add(model.steps, leave, f"opted_out_{label}")
-    return (opted | join) & ~leave
+    return now
 
 
 def join_chance(model: ReputationModel) -> tuple[float, np.ndarray]:

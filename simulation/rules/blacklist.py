@@ -19,9 +19,12 @@ year are listed for ``firm_list_days`` and lose part of their revenue.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ..metrics import share
+from ..parallel import blocks
 from .base import Consequences, RuleSetBase, severity
 
 APPEAL_INCOME_WEIGHT = 0.5
@@ -108,21 +111,7 @@ class Blacklist(RuleSetBase):
 
     def consequences(self, rec, cons: Consequences) -> None:
         cfg, step, regs = self.config, self.model.steps, self.model.regulators
-        s = cfg.sanctions
-        court = self.court_until > step
-        sector = self.sector_until > step
-        courts_share = regs["courts"].config.shares_records
-        transport_share = regs["transport"].config.shares_records
-        joint = (court & courts_share) | (sector & transport_share)
-        travel = (court & courts_share) | sector
-        cons.income_loss += s.travel * travel + (s.luxury + s.schooling) * joint
-        if s.loans:
-            cons.loan_ban |= court | (sector & transport_share)
-        cons.published |= (court & regs["courts"].config.publishes_lists) | (
-            sector & regs["transport"].config.publishes_lists)
-        cons.sanctioned |= court | sector
-        cons.recorded_into_score |= (self.court_since == step) | (self.sector_since == step)
-        cons.reward += cfg.redlist_reward * self.redlisted
+        blocks(self.model.two_cores, self.model.citizens.n, partial(self._citizens_consequences, cons))
         if cfg.firm_listing:
             firms = self.model.firms
             listed = firms.listed_until > step
@@ -131,6 +120,25 @@ class Blacklist(RuleSetBase):
                                              or regs["tax"].config.publishes_lists)
             cons.firm_revenue_loss = np.maximum(cons.firm_revenue_loss, cfg.firm_sanction * listed)
             cons.firm_sanction_risk = max(cons.firm_sanction_risk, cfg.firm_sanction)
+
+    def _citizens_consequences(self, cons: Consequences, part: slice) -> None:
+        """Sanctions, visibility and the redlist's reward of the citizens in ``part``."""
+        cfg, step, regs = self.config, self.model.steps, self.model.regulators
+        s = cfg.sanctions
+        court = self.court_until[part] > step
+        sector = self.sector_until[part] > step
+        courts_share = regs["courts"].config.shares_records
+        transport_share = regs["transport"].config.shares_records
+        joint = (court & courts_share) | (sector & transport_share)
+        travel = (court & courts_share) | sector
+        cons.income_loss[part] += s.travel * travel + (s.luxury + s.schooling) * joint
+        if s.loans:
+            cons.loan_ban[part] |= court | (sector & transport_share)
+        cons.published[part] |= (court & regs["courts"].config.publishes_lists) | (
+            sector & regs["transport"].config.publishes_lists)
+        cons.sanctioned[part] |= court | sector
+        cons.recorded_into_score[part] |= (self.court_since[part] == step) | (self.sector_since[part] == step)
+        cons.reward[part] += cfg.redlist_reward * self.redlisted[part]
 
     def expire(self) -> None:
         step = self.model.steps

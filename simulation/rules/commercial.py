@@ -25,7 +25,7 @@ import numpy as np
 
 from ..metrics import share
 from ..network import drawn_ties, rewire
-from ..parallel import halves
+from ..parallel import blocks
 from .base import Consequences, RuleSetBase, choose_opt_in, severity
 
 PRUNE_GAP = 0.2
@@ -84,7 +84,7 @@ class Commercial(RuleSetBase):
         u_repay, u_post = self.rng.random(n), self.rng.random(n)
         before = self.bad_repayments, self.posts_seen
         self.bad_repayments, self.posts_seen, own = np.empty(n), np.empty(n), np.empty(n)
-        halves(two_cores, n, partial(self._own_score, before, model.last_acts, u_repay, u_post, own))
+        blocks(two_cores, n, partial(self._own_score, before, model.last_acts, u_repay, u_post, own))
         if cfg.weight_friends > 0:
             total = cfg.weight_repayment + cfg.weight_income + cfg.weight_education + cfg.weight_purchases
             ties = model.ties
@@ -94,7 +94,7 @@ class Commercial(RuleSetBase):
             friends = np.where(friends_n > 0, friends_sum / np.maximum(friends_n, 1.0), own)
             own = (own * total + cfg.weight_friends * friends) / (total + cfg.weight_friends)
         self.norm, self.scores = np.empty(n), np.empty(n)
-        halves(two_cores, n, partial(self._final_score, own))
+        blocks(two_cores, n, partial(self._final_score, own))
 
     def _own_score(self, before: tuple[np.ndarray, np.ndarray], acts, u_repay: np.ndarray, u_post: np.ndarray,
                    own: np.ndarray, part: slice) -> None:

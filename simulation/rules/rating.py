@@ -10,9 +10,12 @@ data, source 002). Only 'very good' is rewarded; nobody is punished (002).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ..metrics import share
+from ..parallel import blocks
 from .base import Consequences, RuleSetBase, choose_opt_in, severity
 
 LEVELS = ("bad", "good", "very good")
@@ -38,17 +41,23 @@ class Rating(RuleSetBase):
         self.opted = choose_opt_in(self.model, self.opted, self.level == 2, self.rng, "rating")
 
     def score(self, rec) -> None:
-        model, cfg = self.model, self.config
-        seen = set(self.feeds())
-        new = ((rec.minor | rec.serious) & ("transport" in seen)).astype(float) + \
-            (rec.judgement_unmet & ("courts" in seen))
-        decay = float(np.exp(-model.config.run.days_per_step / cfg.window_days))
-        self.records = self.records * decay + new
-        good = self.records < 0.5  # level 2; 1 up to good_max_records; 0 above it or when listed
-        fair = (self.records <= cfg.good_max_records) & ~good
+        model, n = self.model, self.model.citizens.n
+        before, listed = self.records, model.listed()
+        self.records, self.level = np.empty(n), np.empty(n, np.int8)
+        blocks(model.two_cores, n, partial(self._score, rec, before, listed))
+
+    def _score(self, rec, before: np.ndarray, listed: np.ndarray, part: slice) -> None:
+        """Records decay and grow from their values ``before``, and set the level (of the citizens in ``part``)."""
+        cfg, seen = self.config, set(self.feeds())
+        new = ((rec.minor[part] | rec.serious[part]) & ("transport" in seen)).astype(float) + \
+            (rec.judgement_unmet[part] & ("courts" in seen))
+        decay = float(np.exp(-self.model.config.run.days_per_step / cfg.window_days))
+        records = before[part] * decay + new
+        good = records < 0.5  # level 2; 1 up to good_max_records; 0 above it or when listed
+        fair = (records <= cfg.good_max_records) & ~good
         level = (good.view(np.int8) << 1) | fair.view(np.int8)  # bit arithmetic: np.where mispredicts
-        level *= ~model.listed()
-        self.level = level
+        level *= ~listed[part]
+        self.records[part], self.level[part] = records, level
 
     def consequences(self, rec, cons: Consequences) -> None:
         cons.reward += self.config.reward * (self.opted & (self.level == 2))
