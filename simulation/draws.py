@@ -8,6 +8,13 @@ computed), one worker thread starts making the next step's arrays while the mode
 steps on; a stream's ``random(size)`` then hands over the array already drawn. numpy's generators
 release the interpreter lock while they fill an array, so two cores really work at once.
 
+A planned array is the stream's numbers at a known offset from its state when the plan
+started, so it is drawn in pieces, each by whichever thread gets to it first, from a
+generator of that thread's own set to the plan's state and advanced to the piece. When
+the step needs an array the worker has not finished, the model's thread draws the
+remaining pieces itself instead of waiting; the stream's own generator is not touched
+while the plan lasts.
+
 The numbers do not change. Each stream still yields the same numbers in the same order,
 whichever thread draws them. When a step asks a stream for anything else (another size,
 another method, fewer draws than planned), or anyone looks at a stream's state or

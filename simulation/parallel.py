@@ -3,8 +3,9 @@
 numpy releases the interpreter lock while it loops over an array, so two threads that
 each run numpy code on large arrays really use two cores. :func:`together` runs a few
 independent tasks, the first in the calling thread and the others on one worker thread,
-and returns their results in order once all have finished; :func:`halves` runs an
-elementwise task on the first and second half of the citizens at once.
+and returns their results in order once all have finished; :func:`blocks` runs an
+elementwise task over blocks of citizens (or ties), the first half of the blocks in the
+calling thread and the second half on the worker.
 
 The tasks must be independent: none may write what another reads or writes, and none
 may draw random numbers (the model draws first, in its own thread, and hands the
