@@ -3,9 +3,9 @@
 Profiles a few steps of a scenario (cProfile, counting CPU time of this process, so
 that other work on the machine inflates the figures less) and adds up the phases of
 ``ReputationModel.step``: behaviour, observation, each rule set's hooks, shaming,
-adaptation, metrics and data collection; then lists the costliest functions. Every
-number is drawn in place (no draw-ahead thread, :mod:`simulation.draws`), so that the
-profile shows a step's whole work on one core.
+adaptation, metrics and data collection; then lists the costliest functions. The model
+runs on one core (no draw-ahead, :mod:`simulation.draws`, and no parts computed at once,
+:mod:`simulation.parallel`), so that the profile shows a step's whole work.
 
 Run: python benchmarks/phases.py [--scenario patchwork] [--citizens 1000000] [--steps 5]
 """

@@ -9,10 +9,11 @@ is the case's own), the repetitions are interleaved (so that a busy machine slow
 cases alike) and the figures are medians over repetitions; the ratios at the end are
 therefore meaningful even when the absolute figures are not.
 
-From 100k citizens a model draws its regular random numbers ahead on a second core
-(:mod:`simulation.draws`, same numbers): the table gives wall-clock time per step and,
-beside it, the CPU time of the whole process, and the largest size is also run with
-every number drawn in place (one core), so both figures are on record.
+From 100k citizens a model uses a second core, to draw its regular random numbers ahead
+(:mod:`simulation.draws`) and to compute independent parts of a step at once
+(:mod:`simulation.parallel`), with the same numbers: the table gives wall-clock time per
+step and, beside it, the CPU time of the whole process, and the largest size is also run
+on one core, so both figures are on record.
 
 ``--scaling`` adds how the cost grows with the network's mean degree and with the
 number of rule sets (at 100k citizens).
@@ -65,11 +66,11 @@ def peak_rss() -> int:
 
 
 def scoresim_case(agents: int, steps: int, warmup: int, degree: int | None = None,
-                  rule_sets: int | None = None, in_place: bool = False) -> dict:
+                  rule_sets: int | None = None, one_core: bool = False) -> dict:
     from simulation import ReputationModel, draws
     from simulation.catalog import load_scenario
 
-    if in_place:
+    if one_core:
         draws.AHEAD_FROM = None
 
     scenario = load_scenario("patchwork")
@@ -143,7 +144,7 @@ def measure(cases: list[dict], steps: int, warmup: int, repeats: int) -> list[di
 def label(case: dict) -> str:
     if case["kind"] == "scoresim":
         extra = "".join(f", {k.replace('_', ' ')} {case[k]}" for k in ("degree", "rule_sets") if k in case)
-        return f"scoresim patchwork{extra}{', drawn in place' if case.get('in_place') else ''}"
+        return f"scoresim patchwork{extra}{', one core' if case.get('one_core') else ''}"
     return {"epstein": "Mesa EpsteinCivilViolence", "numpy": "numpy wealth exchange"}[case["kind"]]
 
 
@@ -185,7 +186,7 @@ def main() -> None:
         return
 
     cases = [{"kind": "scoresim", "agents": n} for n in args.sizes]
-    cases += [{"kind": "scoresim", "agents": max(args.sizes), "in_place": True}]
+    cases += [{"kind": "scoresim", "agents": max(args.sizes), "one_core": True}]
     cases += [{"kind": "epstein", "agents": EPSTEIN_AGENTS}, {"kind": "numpy", "agents": NUMPY_AGENTS}]
     if args.scaling:
         cases += [{"kind": "scoresim", "agents": 100_000, "degree": d} for d in (4, 8, 16, 32)]
@@ -200,7 +201,7 @@ def main() -> None:
     epstein, kernel = by_kind["epstein"], by_kind["numpy"]
     print(f"load average {os.getloadavg()[0]:.2f} at end")
     for r in ours:
-        print(f"patchwork at {r['agents']:>9,}{' (drawn in place)' if r.get('in_place') else ''}: "
+        print(f"patchwork at {r['agents']:>9,}{' (one core)' if r.get('one_core') else ''}: "
               f"{epstein['ns_per_agent_step'] / r['ns_per_agent_step']:,.0f}x "
               f"cheaper per agent-step than Mesa's EpsteinCivilViolence at {epstein['agents']:,}; "
               f"{r['ns_per_agent_step'] / kernel['ns_per_agent_step']:.1f}x the numpy kernel's cost")

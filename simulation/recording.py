@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .behaviour import Acts, deterrence
+from .parallel import blocks
 from .population import NEVER
 from .scenario import BlacklistRules
 
@@ -55,19 +56,40 @@ def observe(model: ReputationModel, acts: Acts) -> Records:
     det, err = model.streams["detection"], model.streams["errors"]
     log = model.events
 
-    infr, infr_false = regs["transport"].record(acts.infraction, det.random(n), err.random(n), dps)
-    false_serious = infr_false & (err.random(n) < model.config.behaviour.serious_share)
-    serious = (infr & acts.serious) | false_serious
-    minor = infr & ~serious
+    # each stream's draws in the order the departments use them
+    uniforms = {"transport": (det.random(n), err.random(n))}
+    u_serious = err.random(n)
+    uniforms["courts"] = (det.random(n), err.random(n))
+    u_comply, u_record = err.random(n), err.random(n)
+    uniforms["civil_affairs"] = (det.random(n), err.random(n))
+    uniforms["public_security"] = (det.random(n), err.random(n))
+    truth = {"transport": acts.infraction, "courts": acts.cheated, "civil_affairs": acts.prosocial,
+             "public_security": acts.speech}
+    made = {name: (np.empty(n, bool), np.empty(n, bool)) for name in truth}  # records, the false ones
+    false_serious, serious, minor = np.empty(n, bool), np.empty(n, bool), np.empty(n, bool)
+    serious_share = model.config.behaviour.serious_share
 
-    new_default, default_false = regs["courts"].record(acts.cheated, det.random(n), err.random(n), dps)
+    def record(part: slice) -> None:  # each citizen's own records
+        for name, (records, false) in made.items():
+            detect_u, error_u = uniforms[name]
+            records[part], false[part] = regs[name].recorded(truth[name][part], detect_u[part], error_u[part], dps)
+        infr, infr_false = made["transport"][0][part], made["transport"][1][part]
+        false_serious[part] = infr_false & (u_serious[part] < serious_share)
+        serious[part] = (infr & acts.serious[part]) | false_serious[part]
+        minor[part] = infr & ~serious[part]
+
+    blocks(model.two_cores, n, record)
+    for name, (records, false) in made.items():
+        regs[name].count(records, false)
+    (_, infr_false), (new_default, default_false) = made["transport"], made["courts"]
+    (prosocial, _), (speech, speech_false) = made["civil_affairs"], made["public_security"]
+
     opens = new_default & (c.judgement_due < 0)
     c.judgement_due[opens] = step + int(np.ceil(_grace_days(model) / dps))
     c.judgement_wrongful[opens] = default_false[opens]
     log.add(step, opens, "judgement", default_false)
 
     due = (c.judgement_due >= 0) & (c.judgement_due <= step)
-    u_comply, u_record = err.random(n), err.random(n)
     complied = _complied(model, np.flatnonzero(due & ~c.judgement_wrongful), u_comply)
     recorded_met = complied & regs["courts"].records_compliance(u_record)
     unmet = due & ~recorded_met
@@ -76,9 +98,6 @@ def observe(model: ReputationModel, acts: Acts) -> Records:
     c.judgement_due[due] = -1
     c.judgement_wrongful[due] = False
     log.add(step, recorded_met, "complied")
-
-    prosocial, _ = regs["civil_affairs"].record(acts.prosocial, det.random(n), err.random(n), dps)
-    speech, speech_false = regs["public_security"].record(acts.speech, det.random(n), err.random(n), dps)
 
     m = model.firms.n
     spot_bad = det.random(m) * np.maximum(acts.sales, 1) < acts.bad_sales  # the one sale checked was bad

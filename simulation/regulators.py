@@ -38,11 +38,23 @@ class Regulator(mesa.Agent):
         ``detect_u`` and ``error_u`` are uniform draws, one per subject, so the same
         draws decide detection in every scenario (common random numbers).
         """
+        records, false = self.recorded(acts, detect_u, error_u, days_per_step)
+        self.count(records, false)
+        return records, false
+
+    def recorded(self, acts: np.ndarray, detect_u: np.ndarray, error_u: np.ndarray,
+                 days_per_step: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`record` without counting: each subject's own, so it can be computed for
+        any part of the subjects (then :meth:`count` the whole)."""
         c = self.config
         caught = acts & (detect_u < c.coverage * (1.0 - c.false_negative_rate))
         false = ~acts & (error_u < per_step(c.false_positive_rate, days_per_step))
-        self.counts = {"detected": np.count_nonzero(caught), "false_records": np.count_nonzero(false)}
         return caught | false, false
+
+    def count(self, records: np.ndarray, false: np.ndarray) -> None:
+        """Keep in ``counts`` how many acts were detected and how many records were false."""
+        n_false = np.count_nonzero(false)
+        self.counts = {"detected": np.count_nonzero(records) - n_false, "false_records": n_false}
 
     def records_compliance(self, error_u: np.ndarray) -> np.ndarray:
         """Whether each met judgement is recorded as met (False = Liu Hu's case)."""

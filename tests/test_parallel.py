@@ -37,6 +37,7 @@ def test_a_run_on_two_cores_gives_the_numbers_of_one(monkeypatch, scenario):
     one.run()
     two.run()
     assert_same(state(one), state(two))
+    assert {k: r.counts for k, r in one.regulators.items()} == {k: r.counts for k, r in two.regulators.items()}
     if scenario != "baseline":  # no rule set: nothing to log
         for a, b in zip(events(one), events(two), strict=True):
             assert np.array_equal(a, b)
@@ -121,3 +122,16 @@ def test_a_forked_child_gets_a_worker_of_its_own():
         result = pickle.loads(pipe.read())
     os.waitpid(pid, 0)
     assert result == ["child", pid]
+
+
+def test_a_department_counts_the_acts_it_detected_and_its_false_records():
+    """Counted from the whole population after its records were made in blocks."""
+    model = ReputationModel("high_error", rng=3, **{"population.n_citizens": 3000})
+    regulator = model.regulators["transport"]
+    acts = np.zeros(3000, bool)
+    acts[:1000] = True
+    detect_u, error_u = np.linspace(0, 1, 3000), np.linspace(1, 0, 3000)
+    records, false = regulator.record(acts, detect_u, error_u, 30)
+    caught = acts & (detect_u < regulator.config.coverage * (1 - regulator.config.false_negative_rate))
+    assert regulator.counts == {"detected": np.count_nonzero(caught), "false_records": np.count_nonzero(false)}
+    assert np.array_equal(records, caught | false) and not (false & acts).any() and false.any()
