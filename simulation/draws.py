@@ -3,9 +3,9 @@
 Most streams are asked for the same draws in the same order every step: ``purchases``
 for three arrays of one uniform number per citizen, ``errors`` for seven, and so on. A
 :class:`DrawAhead` learns that order from the steps just run (the calls whose sizes
-repeated). Once a step has ended (its metrics, which use both cores themselves, are
-computed), one worker thread starts making the next step's arrays while the model
-steps on; a stream's ``random(size)`` then hands over the array already drawn. numpy's generators
+repeated). As soon as a step has made its last draw, one worker thread starts making the
+next step's arrays, while the model computes its metrics and then the next step; a
+stream's ``random(size)`` then hands over the array already drawn. numpy's generators
 release the interpreter lock while they fill an array, so two cores really work at once.
 
 A planned array is the stream's numbers at a known offset from its state when the plan
@@ -24,8 +24,8 @@ have left it: its state when the plan started, advanced by the numbers handed ov
 
 It pays only for large populations (handing an array over costs some microseconds), so
 :func:`wanted` switches it on from ``AHEAD_FROM`` citizens on a machine with two cores or
-more, together with the parts of a step computed at once (:mod:`simulation.parallel`);
-results are identical either way.
+more (and from ``PARALLEL_FROM`` citizens such a model also computes parts of a step at
+once, :mod:`simulation.parallel`); results are identical either way.
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ from collections import deque
 import numpy as np
 
 AHEAD_FROM: int | None = 100_000
-"""Citizens from which a model uses a second core, to draw ahead and to compute parts
-of a step at once (below it a step is too short to gain); None never does (a sweep's
-worker processes already keep every core busy)."""
+"""Citizens from which a model uses a second core (below it a step is too short to
+gain): it draws ahead, and from ``simulation.parallel.PARALLEL_FROM`` citizens it also
+computes parts of a step at once; None never does (a sweep's worker processes already
+keep every core busy)."""
 WINDOW_BYTES = 128 * 2**20
 """Memory that arrays drawn ahead and not yet handed over may hold at once [bytes]
 (16 arrays of a million numbers; always at least two arrays)."""
@@ -261,7 +262,7 @@ class DrawAhead:
         _planners.add(self)
 
     def next_step(self, plan_next: bool = True) -> None:
-        """Called once a step has ended: plan the next step's draws from this
+        """Called once a step has made all its draws: plan the next step's from this
         step's calls and the step before's, and start drawing them (none after a run's
         last step, ``plan_next`` False; the calls are forgotten all the same)."""
         self.settle()

@@ -32,7 +32,7 @@ from .draws import WINDOW_BYTES, DrawAhead, wanted
 from .events import EventLog
 from .network import Ties, drawn_ties, homophilous, read_edge_list, rewire, small_world
 from .overrides import ScenarioError, apply_overrides
-from .parallel import blocks
+from .parallel import PARALLEL_FROM, blocks
 from .population import make_citizens, make_firms
 from .recording import Records, observe
 from .regulators import DOMAINS, Regulator
@@ -116,8 +116,9 @@ class ReputationModel(mesa.Model):
         self.citizens = make_citizens(cfg.population, self.streams["population"])
         self.firms = make_firms(cfg.population, self.streams["firms"])
         self.ties = self._build_network()
-        self.two_cores = wanted(self.citizens.n)
-        self._ahead = DrawAhead(self.streams) if self.two_cores else None
+        self._ahead = DrawAhead(self.streams) if wanted(self.citizens.n) else None
+        self.two_cores = self._ahead is not None and self.citizens.n >= PARALLEL_FROM
+        """Whether independent parts of a step are computed at once on two cores (:mod:`.parallel`)."""
         if self._ahead is not None:
             self.streams = self._ahead.streams
         self.ties.side = self.citizens.urban
@@ -200,10 +201,10 @@ class ReputationModel(mesa.Model):
         for rule in self.active:
             rule.expire()
         self._adapt(rec, cons)
-        self._metrics = metrics.compute(self, acts, rec)
-        self.datacollector.collect(self)
         if self._ahead is not None:  # this step has drawn all it draws: the next one's draws start
             self._ahead.next_step(plan_next=self.steps < self.config.run.steps)
+        self._metrics = metrics.compute(self, acts, rec)
+        self.datacollector.collect(self)
         if self.steps >= self.config.run.steps:
             self.running = False
 

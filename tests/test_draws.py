@@ -12,16 +12,20 @@ import numpy as np
 import pytest
 
 import simulation.model
-from simulation import ReputationModel, draws
+from simulation import ReputationModel, draws, parallel
 from simulation.draws import DrawAhead
 
 N = 3000
 
 
 def build(monkeypatch, ahead: bool, scenario: str = "patchwork", **overrides) -> ReputationModel:
+    """A model drawing in place on one core, or drawing ahead and computing parts of a
+    step at once (in blocks of 256, so that this small run is split as a large one is)."""
     monkeypatch.setattr(simulation.model, "wanted", lambda n: ahead)
+    monkeypatch.setattr(simulation.model, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(parallel, "BLOCK", 256)
     model = ReputationModel(scenario, rng=7, **{"population.n_citizens": N, "run.steps": 40, **overrides})
-    assert (model._ahead is not None) is ahead
+    assert (model._ahead is not None) is ahead is model.two_cores
     return model
 
 
