@@ -268,9 +268,7 @@ class ReputationModel(mesa.Model):
         benefit_ewma, sanction_ewma, error_ewma = c.benefit_ewma[part], c.sanction_ewma[part], c.error_ewma[part]
         benefit_ewma += ewma * ((benefit > 0) - benefit_ewma)
         sanction_ewma += ewma * ((cons.sanctioned[part] | (loss > 0)) - sanction_ewma)
-        any_false = (rec.minor_false[part] | rec.serious_false[part] | rec.judgement_unmet_wrongful[part]
-                     | rec.speech_false[part])
-        wronged = (any_false & recorded) | wrongly_listed[part]
+        wronged = (rec.any_false(part) & recorded) | wrongly_listed[part]
         error_ewma += ewma * (wronged - error_ewma)
         order = 0.5 * (c.trust_generalized[part] + c.trust_firms[part]) - 0.5 * (
             c.initial_trust[part] + cfg.population.initial_trust_firms)

@@ -44,9 +44,10 @@ class Records:
         """Whether ``department``'s records reach a system run by ``owners``."""
         return department in owners or self.shared[department]
 
-    @property
-    def any_false(self) -> np.ndarray:
-        return self.minor_false | self.serious_false | self.judgement_unmet_wrongful | self.speech_false
+    def any_false(self, part: slice = slice(None)) -> np.ndarray:
+        """Whether any of a citizen's records this step is false (for the citizens in ``part``)."""
+        return (self.minor_false[part] | self.serious_false[part] | self.judgement_unmet_wrongful[part]
+                | self.speech_false[part])
 
 
 def observe(model: ReputationModel, acts: Acts) -> Records:
