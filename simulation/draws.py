@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import math
 import os
-import queue
 import threading
 import weakref
 from collections import deque
 
 import numpy as np
+
+from .parallel import Worker
 
 AHEAD_FROM: int | None = 100_000
 """Citizens from which a model uses a second core (below it a step is too short to
@@ -54,18 +55,16 @@ whichever thread gets to a piece first, so the model's thread, when it needs an 
 the worker is drawing, draws the remaining pieces itself instead of waiting."""
 
 _lock = threading.Lock()
-_jobs: queue.SimpleQueue = queue.SimpleQueue()
-_worker: list[threading.Thread] = []  # one for the process, started with its first draw
+_WORKER = Worker("scoresim-draw-ahead")
 _planners: weakref.WeakSet[DrawAhead] = weakref.WeakSet()
 _scratch = threading.local()  # each thread's generators for drawing pieces, by bit generator type
 
 
 def _forget_parent() -> None:
-    """In a forked child: the parent's worker, its queue and its lock are not ours, and
-    no one will finish the pieces it had under way: drop every plan."""
-    global _lock, _jobs
-    _lock, _jobs = threading.Lock(), queue.SimpleQueue()
-    _worker.clear()
+    """In a forked child: the parent's lock is not ours, and no one will finish the
+    pieces its worker had under way (the child's worker starts afresh): drop every plan."""
+    global _lock
+    _lock = threading.Lock()
     for planner in list(_planners):
         planner.settle()
 
@@ -135,7 +134,7 @@ class _Draw:
                 self.error = error
             with _lock:
                 self.filling -= 1
-                if threading.current_thread() in _worker:
+                if _WORKER.is_current():
                     self.helped = True
                 if self.taken == self.pieces and self.filling == 0:
                     self.done.set()
@@ -151,21 +150,6 @@ class _Draw:
         """No one will take these numbers: the worker leaves the remaining pieces."""
         with _lock:
             self.dropped = True
-
-
-def _work() -> None:
-    while True:
-        _jobs.get().work()
-
-
-def _submit(draw: _Draw) -> None:
-    with _lock:
-        if not _worker:
-            thread = threading.Thread(target=_work, name="scoresim-draw-ahead", daemon=True)
-            thread.start()
-            _worker.append(thread)
-        draw.submitted = True
-    _jobs.put(draw)
 
 
 class AheadStream:
@@ -320,6 +304,7 @@ class DrawAhead:
                               + 8 * _numbers(self._plan[0].size) <= WINDOW_BYTES):
             draw = self._plan.popleft()
             if not draw.dropped and not draw.done.is_set():  # not dropped, nor taken by the model
-                _submit(draw)
+                draw.submitted = True
+                _WORKER.submit(draw.work)
                 self._outstanding += 1
                 self._outstanding_bytes += 8 * _numbers(draw.size)

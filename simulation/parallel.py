@@ -32,18 +32,38 @@ BLOCK = 1 << 16
 (half a megabyte per array of numbers) then stay in the core's cache instead of
 passing through memory, which makes a chain of operations up to twice as fast."""
 
-_jobs: queue.SimpleQueue = queue.SimpleQueue()
-_worker: list[threading.Thread] = []  # one for the process, started with its first task
+class Worker:
+    """One daemon thread of the process that runs jobs (callables) from a queue in the
+    order they come, started with its first job. A forked child gets a fresh one: the
+    parent's thread is not in the child, and the jobs queued for it are forgotten."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._forget()
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, job: Callable[[], Any]) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
+                self._thread.start()
+        self._jobs.put(job)
+
+    def is_current(self) -> bool:
+        """Whether the calling thread is this worker."""
+        return threading.current_thread() is self._thread
+
+    def _work(self) -> None:
+        while True:
+            self._jobs.get()()
 
 
-def _forget_parent() -> None:
-    """In a forked child: the parent's worker and its queue are not ours."""
-    global _jobs
-    _jobs = queue.SimpleQueue()
-    _worker.clear()
-
-
-os.register_at_fork(after_in_child=_forget_parent)
+_WORKER = Worker("scoresim-parallel")
 
 
 class _Task:
@@ -61,23 +81,14 @@ class _Task:
         self.done.set()
 
 
-def _work() -> None:
-    while True:
-        _jobs.get().run()
-
-
 def together(enabled: bool, *calls: Callable[[], Any]) -> list[Any]:
     """The results of ``calls`` (independent tasks, see the module docstring), computed
     at once on two cores when ``enabled``, else one after the other in order."""
-    if not enabled or len(calls) < 2 or threading.current_thread() in _worker:  # the worker waits on no one
+    if not enabled or len(calls) < 2 or _WORKER.is_current():  # the worker waits on no one
         return [call() for call in calls]
     tasks = [_Task(call) for call in calls[1:]]
-    if not _worker:
-        thread = threading.Thread(target=_work, name="scoresim-parallel", daemon=True)
-        thread.start()
-        _worker.append(thread)
     for task in tasks:
-        _jobs.put(task)
+        _WORKER.submit(task.run)
     try:
         first = calls[0]()
     finally:

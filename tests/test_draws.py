@@ -198,7 +198,7 @@ def test_an_array_drawn_in_pieces_by_both_threads_has_the_numbers_of_one_draw(mo
     real = draws._generator
 
     def slow_on_the_worker(kind):
-        if threading.current_thread() in draws._worker:
+        if draws._WORKER.is_current():
             time.sleep(0.002)
         return real(kind)
 

@@ -67,8 +67,13 @@ class Commercial(RuleSetBase):
         income, education, purchases = self._fixed_parts
         parts = (cfg.weight_repayment * np.exp(-self.bad_repayments[part])
                  + income[part] + education[part] + purchases[part])
-        own_weight = cfg.weight_repayment + cfg.weight_income + cfg.weight_education + cfg.weight_purchases
+        own_weight = self._own_weight()
         return parts / own_weight if own_weight > 0 else np.full(parts.size, 0.5)
+
+    def _own_weight(self) -> float:
+        """Total weight of the parts from the user's own data."""
+        cfg = self.config
+        return cfg.weight_repayment + cfg.weight_income + cfg.weight_education + cfg.weight_purchases
 
     def behave(self) -> None:
         expects = self.norm >= self._threshold_norm()
@@ -86,7 +91,7 @@ class Commercial(RuleSetBase):
         self.bad_repayments, self.posts_seen, own = np.empty(n), np.empty(n), np.empty(n)
         blocks(two_cores, n, partial(self._own_score, before, model.last_acts, u_repay, u_post, own))
         if cfg.weight_friends > 0:
-            total = cfg.weight_repayment + cfg.weight_income + cfg.weight_education + cfg.weight_purchases
+            total = self._own_weight()
             ties = model.ties
             members = self.opted.astype(float)
             friends_sum = ties.neighbour_sum(self.norm, members)

@@ -42,16 +42,19 @@ class Rating(RuleSetBase):
 
     def score(self, rec) -> None:
         model, n = self.model, self.model.citizens.n
+        seen = set(self.feeds())
+        decay = float(np.exp(-model.config.run.days_per_step / self.config.window_days))
         before, listed = self.records, model.listed()
         self.records, self.level = np.empty(n), np.empty(n, np.int8)
-        blocks(model.two_cores, n, partial(self._score, rec, before, listed))
+        blocks(model.two_cores, n, partial(self._score, rec, "transport" in seen, "courts" in seen, decay,
+                                           before, listed))
 
-    def _score(self, rec, before: np.ndarray, listed: np.ndarray, part: slice) -> None:
-        """Records decay and grow from their values ``before``, and set the level (of the citizens in ``part``)."""
-        cfg, seen = self.config, set(self.feeds())
-        new = ((rec.minor[part] | rec.serious[part]) & ("transport" in seen)).astype(float) + \
-            (rec.judgement_unmet[part] & ("courts" in seen))
-        decay = float(np.exp(-self.model.config.run.days_per_step / cfg.window_days))
+    def _score(self, rec, transport: bool, courts: bool, decay: float, before: np.ndarray, listed: np.ndarray,
+               part: slice) -> None:
+        """Records decay and grow from their values ``before`` (with the records of the
+        departments that feed the rating), and set the level (of the citizens in ``part``)."""
+        cfg = self.config
+        new = ((rec.minor[part] | rec.serious[part]) & transport).astype(float) + (rec.judgement_unmet[part] & courts)
         records = before[part] * decay + new
         good = records < 0.5  # level 2; 1 up to good_max_records; 0 above it or when listed
         fair = (records <= cfg.good_max_records) & ~good
