@@ -8,7 +8,6 @@ definitions; ``CONFUSION_GROUPS`` names the groups of the per-group confusion ma
 from __future__ import annotations
 
 import functools
-from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -84,16 +83,79 @@ def share(mask: np.ndarray) -> float:
 
 def gini(x: np.ndarray) -> float:
     """Gini coefficient of values, negative ones counted as 0 (0 for empty or all-zero input)."""
-    n = x.size
+    return gini_of_sorted(sort(x))
+
+
+def gini_of_sorted(s: np.ndarray) -> float:
+    """:func:`gini` of values sorted in ascending order (``s`` is a scratch array: its
+    negative values are set to 0)."""
+    n = s.size
     if n == 0:
         return 0.0
-    s = np.sort(x)
     if s[0] < 0:
         np.maximum(s, 0.0, out=s)
     total = s.sum()
     if total <= 0:
         return 0.0
     return float((2.0 * dot(_ranks(n), s) / (n * total)) - (n + 1.0) / n)
+
+
+PRESORT_FROM = 1 << 16
+"""Values from which :func:`sort` pre-orders them by their leading bits."""
+
+
+def sort(x: np.ndarray) -> np.ndarray:
+    """``np.sort(x)``, in about half its time for large float arrays.
+
+    The values are first put in order of their leading 32 bits (sign, exponent and 20
+    bits of the mantissa: the order of the values themselves, to within a millionth,
+    for values of one sign) by two passes of numpy's radix sort of 16-bit keys; a
+    stable sort (timsort) then finds the long sorted runs this leaves and merges
+    them. The last sort alone makes the result sorted, whatever the pre-order did."""
+    if x.size < PRESORT_FROM or x.dtype != np.float64:
+        return np.sort(x)
+    bits = np.ascontiguousarray(x).view(np.uint64)
+    order = np.argsort((bits >> 32).astype(np.uint16), kind="stable")
+    order = order[np.argsort((bits >> 48).astype(np.uint16)[order], kind="stable")]
+    return np.sort(x[order], kind="stable")
+
+
+def merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values of two sorted arrays in one sorted array, the one ``np.sort`` gives for
+    all of them: a stable sort (timsort) finds the two sorted runs and merges them in
+    one pass."""
+    if not b.size:
+        return a
+    if not a.size:
+        return b
+    return np.sort(np.concatenate((a, b)), kind="stable")
+
+
+class NearReference:
+    """Sorts arrays most of whose values equal a fixed reference array's, such as income
+    (base income times one minus this step's losses plus its rewards: most citizens
+    have neither in a step, so their income is their base income to the bit). The
+    reference's order is found once; each sort takes the unchanged values in that
+    order, sorts only the changed ones and merges the two runs. The result is the
+    array ``np.sort`` gives, at a fraction of its cost while few values changed."""
+
+    MOST_CHANGED = 0.5
+    """Share of changed values above which a plain sort is cheaper."""
+
+    def __init__(self, reference: np.ndarray) -> None:
+        self.reference = reference
+        self._order: np.ndarray | None = None
+        self._sorted: np.ndarray | None = None
+
+    def sort(self, x: np.ndarray) -> np.ndarray:
+        """``np.sort(x)`` for an array of the reference's size (always a new array)."""
+        same = x == self.reference
+        if x.size - np.count_nonzero(same) > self.MOST_CHANGED * x.size:
+            return sort(x)
+        if self._order is None:
+            self._order = np.argsort(self.reference)
+            self._sorted = self.reference[self._order]
+        return merge_sorted(self._sorted[same[self._order]], sort(x[~same]))
 
 
 @functools.lru_cache(maxsize=4)
@@ -180,11 +242,18 @@ def confusion(model: ReputationModel) -> dict[str, float]:
 
 def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> dict[str, float]:
     """All metrics of the current state (``acts`` and ``rec`` are None before the first step).
-    The correlation of standing across ties is computed at the same time as the others,
-    on a second core when the model uses two."""
+
+    On a model that uses two cores, the metrics are computed in two parts at once, each
+    sorting one half of the wealth for its Gini coefficient (merged afterwards): the
+    correlation of standing across ties, and all the others."""
     model.ties.degree()  # fills the ties' cache, which both parts then read
-    assort, out = together(model.two_cores, partial(score_assortativity, model),
-                           partial(_all_but_assortativity, model, acts, rec))
+    wealth = model.citizens.wealth
+    mid = wealth.size // 2 if model.two_cores else wealth.size
+    (low, out), (high, assort) = together(
+        model.two_cores,
+        lambda: (sort(wealth[:mid]), _all_but_assortativity(model, acts, rec)),
+        lambda: (sort(wealth[mid:]), score_assortativity(model)))
+    out["gini_wealth"] = gini_of_sorted(merge_sorted(low, high))
     out["score_assortativity"] = assort
     return out
 
@@ -205,8 +274,7 @@ def _all_but_assortativity(model: ReputationModel, acts: Acts | None, rec: Recor
     out.update({
         "trust_generalized": float(c.trust_generalized.mean()),
         "trust_in_firms": float(c.trust_firms.mean()),
-        "gini_wealth": gini(c.wealth),
-        "gini_income": gini(c.income),
+        "gini_income": gini_of_sorted(model.income_sort.sort(c.income)),
         "share_sanctioned": share(cons.sanctioned),
         "watched_mean": float(c.watched.mean()),
         "approval_mean": float(c.approval.mean()),

@@ -1,9 +1,9 @@
 """The vectorised metrics and fast forms agree with their textbook definitions.
 
 Assortativity, the Gini coefficient, the per-group sums and the buyers' choice of
-firm are computed in forms chosen for speed (degree-weighted sums, cached ranks, one
-bincount over group cells, a guide table); these tests hold them to plain
-implementations and to networkx.
+firm are computed in forms chosen for speed (degree-weighted sums, cached ranks, sorts
+pre-ordered by radix or reusing a reference's order, one bincount over group cells, a
+guide table); these tests hold them to plain implementations and to networkx.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from simulation import ReputationModel
+from simulation import ReputationModel, metrics
 from simulation.behaviour import pick
-from simulation.metrics import gini, share
+from simulation.metrics import NearReference, gini, merge_sorted, share, sort
 from simulation.network import Ties, assortativity, small_world
 
 
@@ -73,6 +73,72 @@ def test_gini_equals_mean_absolute_difference(seed):
     assert gini(x) == pytest.approx(expected, rel=1e-12)
     assert gini(np.zeros(5)) == 0.0 and gini(np.array([])) == 0.0
     assert gini(np.array([0.0, 0.0, 0.0, 3.0])) == pytest.approx(0.75)
+
+
+def awkward_values(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Values a sort can get wrong: both signs and both zeros, ties, a wide range of
+    magnitudes, infinities and NaN."""
+    x = rng.lognormal(0, 3, n) * rng.choice([-1.0, 1.0], n, p=[0.2, 0.8])
+    x[rng.random(n) < 0.05] = 0.0
+    x[rng.random(n) < 0.05] = -0.0
+    x[rng.random(n) < 0.1] = 2.5  # ties
+    x[rng.integers(0, n, 3)] = [np.inf, -np.inf, np.nan]
+    return x
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sort_equals_numpys_sort(monkeypatch, seed):
+    """The radix pre-order only speeds the last sort up: the result is np.sort's, bit for bit."""
+    monkeypatch.setattr(metrics, "PRESORT_FROM", 16)  # small arrays take the large arrays' path
+    rng = np.random.default_rng(seed)
+    for x in (awkward_values(rng, 5000), rng.lognormal(0, 1, 3001), np.full(100, 7.0), np.zeros(0)):
+        expected = np.sort(x)
+        got = sort(x)
+        assert np.array_equal(got, expected, equal_nan=True)
+        assert np.count_nonzero(np.signbit(got[got == 0])) == np.count_nonzero(np.signbit(expected[expected == 0]))
+    view = awkward_values(rng, 4000)[::2]  # not contiguous
+    assert np.array_equal(sort(view), np.sort(view), equal_nan=True)
+
+
+def test_merge_sorted_gives_the_sort_of_both():
+    rng = np.random.default_rng(8)
+    a, b = np.sort(rng.random(700)), np.sort(rng.random(300))
+    assert np.array_equal(merge_sorted(a, b), np.sort(np.concatenate((a, b))))
+    assert merge_sorted(a, b[:0]) is a and merge_sorted(a[:0], b) is b
+
+
+@pytest.mark.parametrize("changed", [0.0, 0.01, 0.3, 0.49, 0.51, 1.0])
+def test_sort_near_a_reference_equals_numpys_sort(changed):
+    """Income equals base income except where this step's losses or rewards changed it."""
+    rng = np.random.default_rng(int(changed * 100))
+    reference = rng.lognormal(0, 1, 4000)
+    reference[:50] = reference[50]  # ties in the reference
+    sorter = NearReference(reference)
+    for _ in range(3):  # the reference's order is found once, then reused
+        x = reference.copy()
+        hit = rng.random(x.size) < changed
+        x[hit] *= rng.choice([0.0, 0.5, 1.2], hit.sum())
+        got = sorter.sort(x)
+        assert np.array_equal(got, np.sort(x))
+        got[:] = -1.0  # a new array each time: gini_of_sorted may write to it
+    assert np.array_equal(sorter.sort(reference), np.sort(reference))
+
+
+def test_gini_of_a_model_run_equals_the_plain_formula(monkeypatch):
+    """The metrics sort wealth in halves and income near base income (small arrays
+    taking the large arrays' path): the Gini coefficients are the plain ones."""
+    monkeypatch.setattr(metrics, "PRESORT_FROM", 16)
+    for two_cores in (False, True):
+        model = ReputationModel("patchwork", rng=2, **{"population.n_citizens": 3000, "run.steps": 6})
+        model.two_cores = two_cores
+        model.run()
+        out = metrics.compute(model, model.last_acts, None)
+        c = model.citizens
+        assert 0 < np.count_nonzero(c.income != c.base_income) < c.n  # some incomes changed, not all
+        for name, x in (("gini_wealth", c.wealth), ("gini_income", c.income)):
+            s = np.sort(np.maximum(x, 0.0))
+            plain = 2.0 * np.sum(np.arange(1, s.size + 1) * s) / (s.size * s.sum()) - (s.size + 1) / s.size
+            assert out[name] == pytest.approx(plain, rel=1e-12), name
 
 
 def test_group_sums_equal_masked_sums():
