@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import os
 import pickle
+import select
+import signal
 import threading
 import time
 
@@ -16,6 +18,27 @@ from simulation import ReputationModel, draws, parallel
 from simulation.draws import DrawAhead
 
 N = 3000
+
+
+def in_fork(call, timeout: float = 60.0):
+    """``call()`` run in a forked child and its result sent back by pipe; None (the
+    child killed) when no result came within ``timeout`` seconds, so that a child
+    waiting for a thread it does not have fails the test instead of hanging it."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, pickle.dumps(call()))
+        finally:
+            os._exit(0)
+    os.close(write)
+    ready, _, _ = select.select([read], [], [], timeout)
+    if not ready:
+        os.kill(pid, signal.SIGKILL)
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read() if ready else b""
+    os.waitpid(pid, 0)
+    return pickle.loads(data) if data else None
 
 
 def build(monkeypatch, ahead: bool, scenario: str = "patchwork", **overrides) -> ReputationModel:
@@ -242,18 +265,14 @@ def test_a_forked_child_goes_on_with_the_same_numbers(monkeypatch):
     in_place, ahead = build(monkeypatch, False), build(monkeypatch, True)
     in_place.run(6)
     ahead.run(6)  # the seventh step's draws are under way now
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: step on, send the metrics back
-        try:
-            ahead.run(6)
-            os.write(write, pickle.dumps((ahead.metrics_frame().to_numpy(float), ahead._ahead.drawn_ahead)))
-        finally:
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        child_metrics, child_drawn_ahead = pickle.loads(pipe.read())
-    os.waitpid(pid, 0)
+
+    def child():  # step on, send the metrics back
+        ahead.run(6)
+        return ahead.metrics_frame().to_numpy(float), ahead._ahead.drawn_ahead
+
+    reply = in_fork(child)
+    assert reply is not None, "the forked child did not finish its steps within 60 s"
+    child_metrics, child_drawn_ahead = reply
     in_place.run(6)
     assert np.array_equal(child_metrics, in_place.metrics_frame().to_numpy(float))
     assert child_drawn_ahead > ahead._ahead.drawn_ahead  # the child had a worker of its own

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import pickle
-import select
-import signal
 import threading
 import time
 
 import numpy as np
 import pytest
-from test_draws import assert_same, state
+from test_draws import assert_same, in_fork, state
 
 import simulation.model
 from simulation import ReputationModel, parallel
@@ -113,21 +110,10 @@ def test_blocks_cover_every_element_once_and_return_in_order(monkeypatch, n, ena
 def test_a_forked_child_gets_a_worker_of_its_own():
     """The parent's worker thread is not in a forked child (mesa.batch_run forks)."""
     together(True, lambda: None, lambda: None)  # the parent's worker exists
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.write(write, pickle.dumps(together(True, lambda: "child", lambda: os.getpid())))
-        finally:
-            os._exit(0)
-    os.close(write)
-    ready, _, _ = select.select([read], [], [], 10)
-    if not ready:  # the child waits for a worker that is not there
-        os.kill(pid, signal.SIGKILL)
-    with os.fdopen(read, "rb") as pipe:
-        result = pickle.loads(pipe.read()) if ready else None
-    os.waitpid(pid, 0)
-    assert result == ["child", pid]
+    result = in_fork(lambda: [os.getpid(), *together(True, lambda: "child", lambda: os.getpid())], timeout=10)
+    assert result is not None, "the child waited for a worker that is not there"
+    pid, *parts = result
+    assert parts == ["child", pid]
 
 
 def test_a_department_counts_the_acts_it_detected_and_its_false_records():
