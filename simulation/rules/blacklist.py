@@ -204,16 +204,15 @@ class Blacklist(RuleSetBase):
     def metrics(self) -> dict[str, float]:
         step, dps = self.model.steps, self.model.config.run.days_per_step
         listed = self.listed()
-        wrong = self.wrongly_listed()
-        n_listed = np.count_nonzero(listed)
-        n_wrong = np.count_nonzero(wrong)
-        wrong_since = np.where((self.court_until > step) & self.court_wrong, self.court_since,
-                               np.where((self.sector_until > step) & self.sector_wrong, self.sector_since, step))
+        wrong = np.flatnonzero(self.wrongly_listed())
+        n_listed, n_wrong = np.count_nonzero(listed), wrong.size
+        on_court_list = (self.court_until[wrong] > step) & self.court_wrong[wrong]  # else wrongly on a sector list
+        wrong_since = np.where(on_court_list, self.court_since[wrong], self.sector_since[wrong])
         return {
             "share_listed": n_listed / listed.size,
             "share_listed_innocent": n_wrong / n_listed if n_listed else 0.0,
             "wrongful_listings_active": float(n_wrong),
-            "mean_wrongful_days": float((step - wrong_since[wrong]).mean() * dps) if n_wrong else 0.0,
+            "mean_wrongful_days": float((step - wrong_since).mean() * dps) if n_wrong else 0.0,
             "mean_days_to_clear_wrongful": (self.cleared_wrongful_days / self.cleared_wrongful
                                             if self.cleared_wrongful else 0.0),
             "share_redlisted": share(self.redlisted),
