@@ -320,18 +320,23 @@ class ReputationModel(mesa.Model):
         parts = [s for s in (r.standing() for r in self.active) if s is not None]
         if not parts:
             return None
-        total, count = np.zeros(self.citizens.n), 0.0
-        for values, scored in parts:
-            if scored is None:
-                total += values
-                count = count + 1.0
-            else:
-                total += values * scored
-                count = count + scored
-        mean = total / np.maximum(count, 1)
-        unscored = count == 0
-        if np.any(unscored):
-            mean[unscored] = np.nan
+        mean = np.empty(self.citizens.n)
+
+        def combine(part: slice) -> None:  # each citizen's own mean: in blocks that stay in cache
+            total, count = np.zeros(part.stop - part.start), 0.0
+            for values, scored in parts:
+                if scored is None:
+                    total += values[part]
+                    count = count + 1.0
+                else:
+                    total += values[part] * scored[part]
+                    count = count + scored[part]
+            np.divide(total, np.maximum(count, 1), out=mean[part])
+            unscored = count == 0
+            if np.any(unscored):
+                mean[part][unscored] = np.nan
+
+        blocks(self.two_cores, self.citizens.n, combine)
         mean.flags.writeable = False
         return mean
 
