@@ -220,6 +220,7 @@ def read_edge_list(path: str | Path, n_citizens: int) -> Ties:
 
 # Ties at a time when values are gathered along ties, so that the gathered values stay in
 # the processor's cache (2 MiB) instead of passing through memory (not a model constant).
+# ``take`` gathers them 10-30% faster than indexing does (the same values).
 _CHUNK = 1 << 18
 
 
@@ -249,7 +250,7 @@ def assortativity(x: np.ndarray, ties: Ties) -> float:
     var = dot(weight, d * d) / ends
     if var < 1e-12:  # values (essentially) all equal: undefined
         return 0.0
-    cross = sum(dot(d[u[i:i + _CHUNK]], d[v[i:i + _CHUNK]]) for i in range(0, u.size, _CHUNK))
+    cross = sum(dot(d.take(u[i:i + _CHUNK]), d.take(v[i:i + _CHUNK])) for i in range(0, u.size, _CHUNK))
     return float(cross / u.size / var)
 
 
