@@ -81,14 +81,10 @@ def share(mask: np.ndarray) -> float:
     return np.count_nonzero(mask) / mask.size if mask.size else 0.0
 
 
-def gini(x: np.ndarray) -> float:
-    """Gini coefficient of values, negative ones counted as 0 (0 for empty or all-zero input)."""
-    return gini_of_sorted(sort(x))
-
-
 def gini_of_sorted(s: np.ndarray) -> float:
-    """:func:`gini` of values sorted in ascending order (``s`` is a scratch array: its
-    negative values are set to 0)."""
+    """Gini coefficient of values sorted in ascending order, negative ones counted as 0
+    (0 for empty or all-zero input); ``s`` is a scratch array: its negative values are
+    set to 0."""
     n = s.size
     if n == 0:
         return 0.0
