@@ -35,10 +35,14 @@ passing through memory, which makes a chain of operations up to twice as fast.""
 class Worker:
     """One daemon thread of the process that runs jobs (callables) from a queue in the
     order they come, started with its first job. A forked child gets a fresh one: the
-    parent's thread is not in the child, and the jobs queued for it are forgotten."""
+    parent's thread is not in the child, and the jobs queued for it are forgotten.
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    ``nice`` lowers the thread's scheduling priority by that much (Linux's per-thread
+    nice value; ignored where the system has none), so that its jobs use a core only
+    when the process's other threads leave one free."""
+
+    def __init__(self, name: str, nice: int = 0) -> None:
+        self.name, self.nice = name, nice
         self._forget()
         os.register_at_fork(after_in_child=self._forget)
 
@@ -59,6 +63,12 @@ class Worker:
         return threading.current_thread() is self._thread
 
     def _work(self) -> None:
+        if self.nice and hasattr(os, "setpriority"):
+            me = threading.get_native_id()
+            try:  # a thread starts at its creator's nice value; 19 is the lowest priority
+                os.setpriority(os.PRIO_PROCESS, me, min(os.getpriority(os.PRIO_PROCESS, me) + self.nice, 19))
+            except OSError:  # not allowed here: run at the creator's priority
+                pass
         while True:
             self._jobs.get()()
 

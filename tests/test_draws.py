@@ -132,6 +132,16 @@ def test_a_model_copied_while_drawing_ahead_goes_on_with_the_same_numbers(monkey
     assert_same(state(in_place), state(twin))
 
 
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no per-thread priorities on this system")
+def test_the_thread_that_draws_ahead_yields_the_core_to_the_model(monkeypatch):
+    """It runs at a lower priority, so that it fills the gaps the model's threads leave."""
+    build(monkeypatch, True).run(3)
+    thread = draws._WORKER._thread
+    assert thread is not None and thread.is_alive()
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == min(own + draws.DRAW_NICE, 19)
+
+
 def test_a_model_built_off_the_main_thread_draws_in_place(monkeypatch):
     """Dask workers and dashboard tabs share the cores with others."""
     monkeypatch.setattr(draws, "AHEAD_FROM", 0)
