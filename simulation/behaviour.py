@@ -83,13 +83,14 @@ def purchases(model: ReputationModel):
     seen = np.where(cons.firm_published, 0.0, f.reputation)
     weight = np.exp(b.firm_choice_sensitivity * (seen - seen.max()))
     cdf = np.cumsum(weight)
+    table = guide_table(cdf)  # made once for all blocks of buyers
     e = b.purchase_trust_elasticity
     chance = per_step(b.purchases_per_year, model.config.run.days_per_step)
 
     def buying(part: slice):  # who buys, from which firm, and whether it was bad: each citizen's own
         bought = u_buy[part] < chance * (1.0 - e + e * c.trust_firms[part])
         buyers = np.flatnonzero(bought) + part.start
-        chosen = np.minimum(pick(cdf, u_firm[buyers]), f.n - 1)
+        chosen = np.minimum(pick(cdf, u_firm[buyers], table), f.n - 1)
         return bought, buyers, chosen, u_bad[buyers] >= f.quality[chosen]
 
     bought, buyers, chosen, bad_buy = map(np.concatenate, zip(*blocks(model.two_cores, c.n, buying), strict=True))
@@ -112,23 +113,29 @@ _GUIDE_BITS = 14
 (16,384 buckets: a table that stays in the processor's cache; not a model constant)."""
 
 
-def pick(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+def pick(cdf: np.ndarray, u: np.ndarray, table: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """``np.searchsorted(cdf, u * cdf[-1], side="right")`` for uniforms ``u`` in [0, 1):
     the same numbers, several times faster for many draws over a short ``cdf``.
 
     A guide table gives, for each of 2**_GUIDE_BITS equal slices of [0, 1), the answer
     at the slice's start; the leading bits of ``u`` (read from its binary form) name
     its slice. That answer is checked against ``cdf``, and the few draws whose slice
-    holds a step of ``cdf`` are searched as before."""
-    size = 1 << _GUIDE_BITS
+    holds a step of ``cdf`` are searched as before. ``table`` is
+    :func:`guide_table` of ``cdf``, made once for many calls with the same ``cdf``."""
+    guide, bounds = guide_table(cdf) if table is None else table
     key = u * cdf[-1]
-    slice_ = ((u + 1.0).view(np.int64) >> (52 - _GUIDE_BITS)) & (size - 1)  # floor(u * size)
-    guide = np.searchsorted(cdf, np.arange(size) * (cdf[-1] / size), side="right")
+    slice_ = ((u + 1.0).view(np.int64) >> (52 - _GUIDE_BITS)) & (guide.size - 1)  # floor(u * size)
     found = guide.take(slice_)
-    bounds = np.concatenate(([-np.inf], cdf, [np.inf]))
     wrong = np.flatnonzero((bounds.take(found) > key) | (key >= bounds[1:].take(found)))
     found[wrong] = np.searchsorted(cdf, key[wrong], side="right")
     return found
+
+
+def guide_table(cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pick`'s guide table of ``cdf`` and the bounds it checks answers against."""
+    size = 1 << _GUIDE_BITS
+    guide = np.searchsorted(cdf, np.arange(size) * (cdf[-1] / size), side="right")
+    return guide, np.concatenate(([-np.inf], cdf, [np.inf]))
 
 
 def transactions(model: ReputationModel):
