@@ -247,7 +247,7 @@ def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> d
     mid = wealth.size // 2 if model.two_cores else wealth.size
     (low, out), (high, assort) = together(
         model.two_cores,
-        lambda: (sort(wealth[:mid]), _all_but_assortativity(model, acts, rec)),
+        lambda: (sort(wealth[:mid]), _the_rest(model, acts, rec)),
         lambda: (sort(wealth[mid:]), score_assortativity(model)))
     out["gini_wealth"] = gini_of_sorted(merge_sorted(low, high))
     out["score_assortativity"] = assort
@@ -260,7 +260,8 @@ def score_assortativity(model: ReputationModel) -> float:
     return 0.0 if standing is None else assortativity(standing, model.ties)
 
 
-def _all_but_assortativity(model: ReputationModel, acts: Acts | None, rec: Records | None) -> dict[str, float]:
+def _the_rest(model: ReputationModel, acts: Acts | None, rec: Records | None) -> dict[str, float]:
+    """Every metric but the two that :func:`compute` adds: the wealth Gini and assortativity."""
     c, f, ties, cons = model.citizens, model.firms, model.ties, model.cons
     approval = model.group_index.means(c.approval)
     wealth = model.group_index.means(c.wealth)
