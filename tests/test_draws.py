@@ -132,7 +132,6 @@ def test_a_model_copied_while_drawing_ahead_goes_on_with_the_same_numbers(monkey
     assert_same(state(in_place), state(twin))
 
 
-@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no per-thread priorities on this system")
 def test_the_thread_that_draws_ahead_yields_the_core_to_the_model(monkeypatch):
     """It runs at a lower priority, so that it fills the gaps the model's threads leave."""
     build(monkeypatch, True).run(3)
