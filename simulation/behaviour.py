@@ -113,7 +113,7 @@ _GUIDE_BITS = 14
 (16,384 buckets: a table that stays in the processor's cache; not a model constant)."""
 
 
-def pick(cdf: np.ndarray, u: np.ndarray, table: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def pick(cdf: np.ndarray, u: np.ndarray, table: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """``np.searchsorted(cdf, u * cdf[-1], side="right")`` for uniforms ``u`` in [0, 1):
     the same numbers, several times faster for many draws over a short ``cdf``.
 
@@ -122,7 +122,7 @@ def pick(cdf: np.ndarray, u: np.ndarray, table: tuple[np.ndarray, np.ndarray] | 
     its slice. That answer is checked against ``cdf``, and the few draws whose slice
     holds a step of ``cdf`` are searched as before. ``table`` is
     :func:`guide_table` of ``cdf``, made once for many calls with the same ``cdf``."""
-    guide, bounds = guide_table(cdf) if table is None else table
+    guide, bounds = table
     key = u * cdf[-1]
     slice_ = ((u + 1.0).view(np.int64) >> (52 - _GUIDE_BITS)) & (guide.size - 1)  # floor(u * size)
     found = guide.take(slice_)

@@ -56,9 +56,10 @@ the worker is drawing, draws the remaining pieces itself instead of waiting."""
 
 _lock = threading.Lock()
 DRAW_NICE = 10
-"""Nice value of the thread that draws ahead: below the model's threads, so that on a
-busy step it takes the core only when they leave it (the model's thread draws the
-pieces the worker has not reached), and fills the gaps where one thread computes alone."""
+"""Steps of nice by which the thread that draws ahead runs below the thread that started
+it: on a busy step it takes a core only when the model's threads leave one (the model's
+thread draws the pieces the worker has not reached), and it fills the gaps where one
+thread computes alone."""
 _WORKER = Worker("scoresim-draw-ahead", nice=DRAW_NICE)
 _planners: weakref.WeakSet[DrawAhead] = weakref.WeakSet()
 _scratch = threading.local()  # each thread's generators for drawing pieces, by bit generator type

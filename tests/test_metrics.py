@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from simulation import ReputationModel, metrics
-from simulation.behaviour import pick
+from simulation.behaviour import guide_table, pick
 from simulation.metrics import NearReference, gini_of_sorted, merge_sorted, share, sort
 from simulation.network import Ties, assortativity, small_world
 
@@ -189,7 +189,7 @@ def test_firm_choice_equals_a_binary_search(firms, sensitivity):
     u = np.concatenate(([0.0, np.nextafter(1.0, 0.0), 0.5], rng.random(100_000),
                         cdf / cdf[-1], np.nextafter(cdf / cdf[-1], 0.0)))  # draws at the steps
     u = u[u < 1.0]
-    assert pick(cdf, u).tolist() == np.searchsorted(cdf, u * cdf[-1], side="right").tolist()
+    assert pick(cdf, u, guide_table(cdf)).tolist() == np.searchsorted(cdf, u * cdf[-1], side="right").tolist()
 
 
 def test_standing_is_computed_once_a_step_and_stays_current():
