@@ -125,8 +125,8 @@ def test_sort_near_a_reference_equals_numpys_sort(changed):
 
 
 def test_gini_of_a_model_run_equals_the_plain_formula(monkeypatch):
-    """The metrics sort wealth in halves and income near base income (small arrays
-    taking the large arrays' path): the Gini coefficients are the plain ones."""
+    """The metrics sort wealth on either side of a pivot and income near base income
+    (small arrays taking the large arrays' path): the Gini coefficients are the plain ones."""
     monkeypatch.setattr(metrics, "PRESORT_FROM", 16)
     for two_cores in (False, True):
         model = ReputationModel("patchwork", rng=2, **{"population.n_citizens": 3000, "run.steps": 6})
@@ -139,6 +139,27 @@ def test_gini_of_a_model_run_equals_the_plain_formula(monkeypatch):
             s = np.sort(np.maximum(x, 0.0))
             plain = 2.0 * np.sum(np.arange(1, s.size + 1) * s) / (s.size * s.sum()) - (s.size + 1) / s.size
             assert out[name] == pytest.approx(plain, rel=1e-12), name
+
+
+@pytest.mark.parametrize("tied", [0.0, 0.3, 0.9])
+def test_wealth_gini_on_two_cores_is_the_one_cores_whatever_the_pivot(monkeypatch, tied):
+    """The two parts sort the wealth below and from the pivot: with many citizens
+    exactly at the pivot (or all of them), the Gini coefficient is the one core's, bit
+    for bit."""
+    monkeypatch.setattr(metrics, "PRESORT_FROM", 16)
+    model = ReputationModel("patchwork", rng=3, **{"population.n_citizens": 3000, "run.steps": 2})
+    model.run()
+    rng = np.random.default_rng(int(tied * 10))
+    wealth = rng.lognormal(0, 2, model.citizens.n)
+    wealth[rng.random(wealth.size) < tied] = np.quantile(wealth, metrics.LOW_WEALTH_SHARE)
+    wealth[:200] = 0.0
+    model.citizens.wealth[:] = wealth
+    gini = {}
+    for two_cores in (False, True):
+        model.two_cores = two_cores
+        gini[two_cores] = metrics.compute(model, model.last_acts, None)["gini_wealth"]
+    assert gini[True] == gini[False] > 0
+    assert np.array_equal(model.citizens.wealth, wealth)  # the metrics only read the wealth
 
 
 def test_group_sums_equal_masked_sums():
