@@ -138,9 +138,11 @@ class NearReference:
     MOST_CHANGED = 0.5
     """Share of changed values above which a plain sort is cheaper."""
 
-    def __init__(self, reference: np.ndarray) -> None:
+    def __init__(self, reference: np.ndarray, order: np.ndarray | None = None) -> None:
+        """``order``, if given, is an order that sorts the reference (found when needed
+        otherwise)."""
         self.reference = reference
-        self._order: np.ndarray | None = None
+        self._order = order
         self._sorted: np.ndarray | None = None
 
     def sort(self, x: np.ndarray) -> np.ndarray:
@@ -148,8 +150,9 @@ class NearReference:
         same = x == self.reference
         if x.size - np.count_nonzero(same) > self.MOST_CHANGED * x.size:
             return sort(x)
-        if self._order is None:
-            self._order = np.argsort(self.reference)
+        if self._sorted is None:
+            if self._order is None:
+                self._order = np.argsort(self.reference)
             self._sorted = self.reference[self._order]
         return merge_sorted(self._sorted[same[self._order]], sort(x[~same]))
 

@@ -123,7 +123,7 @@ class ReputationModel(mesa.Model):
             self.streams = self._ahead.streams
         self.ties.side = self.citizens.urban
         self.group_index = metrics.Groups(self.citizens)
-        self.income_sort = metrics.NearReference(self.citizens.base_income)
+        self.income_sort = metrics.NearReference(self.citizens.base_income, self.citizens.income_order())
         self.groups = self.group_index.masks()
         self.events = EventLog(cfg.run.record_events)
         self.regulators = {name: Regulator(self, name, getattr(cfg.regulators, name)) for name in DOMAINS}

@@ -73,6 +73,13 @@ class Citizens:
     def __post_init__(self) -> None:
         self.n = len(self.urban)
 
+    def income_order(self) -> np.ndarray:
+        """The citizens in ascending order of base income (ties in the order of their
+        numbers), read off ``income_rank`` without sorting again."""
+        order = np.empty(self.n, np.intp)
+        order[(self.income_rank * self.n).astype(np.intp)] = np.arange(self.n)
+        return order
+
 
 def make_citizens(cfg: PopulationConfig, rng: np.random.Generator) -> Citizens:
     """Draw a population. Income depends on residence and education; honesty, speech

@@ -226,3 +226,14 @@ def test_standing_is_computed_once_a_step_and_stays_current():
         np.testing.assert_array_equal(now, model._mean_standing())
         with pytest.raises(ValueError):
             now[0] = 0.5
+
+
+@pytest.mark.parametrize("sigma", [0.7, 0.0])
+def test_income_order_is_a_stable_sort_of_base_income(sigma):
+    """The metrics take base income's order from the income ranks instead of sorting
+    again; with no income spread most citizens tie, and ties stay in citizen order."""
+    model = ReputationModel("patchwork", rng=6, **{"population.n_citizens": 5000,
+                                                   "population.income_sigma": sigma})
+    c = model.citizens
+    assert np.array_equal(c.income_order(), np.argsort(c.base_income, kind="stable"))
+    assert (np.unique(c.base_income).size < 10) is (sigma == 0.0)
