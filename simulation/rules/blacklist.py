@@ -156,19 +156,19 @@ class Blacklist(RuleSetBase):
         behaviour = model.config.behaviour
         c = model.citizens
         u_file, u_win = self.rng.random(c.n), self.rng.random(c.n)
-        listed = until > step
-        may_file = np.flatnonzero(listed & (appeal < 0))
+        listed = np.flatnonzero(until > step)  # a few citizens: the rest works on their numbers
+        may_file = listed[appeal[listed] < 0]
         p_file = behaviour.appeal_propensity * self._means[may_file] * np.where(
             wrong[may_file], 1.0, behaviour.rightful_appeal_share)
         filing = may_file[u_file[may_file] < p_file]
         appeal[filing] = step
         model.events.add(step, filing, "appealed")
-        pending = listed & (appeal >= 0)
-        ready = np.flatnonzero(pending & (step - appeal >= regulator.delay_steps(model.config.run.days_per_step)))
+        pending = listed[appeal[listed] >= 0]
+        ready = pending[step - appeal[pending] >= regulator.delay_steps(model.config.run.days_per_step)]
         capacity = regulator.capacity(c.n, self.rng.random())
         if ready.size > capacity:
             ready = ready[np.argsort(appeal[ready], kind="stable")[:capacity]]
-        regulator.appeal_queue = np.count_nonzero(pending) - ready.size
+        regulator.appeal_queue = pending.size - ready.size
         rc = regulator.config
         p_win = np.where(wrong[ready], rc.appeal_success_wrongful, rc.appeal_success_rightful)
         won = np.sort(ready[u_win[ready] < p_win])
