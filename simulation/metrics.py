@@ -131,29 +131,23 @@ class NearReference:
     """Sorts arrays most of whose values equal a fixed reference array's, such as income
     (base income times one minus this step's losses plus its rewards: most citizens
     have neither in a step, so their income is their base income to the bit). The
-    reference's order is found once; each sort takes the unchanged values in that
-    order, sorts only the changed ones and merges the two runs. The result is the
-    array ``np.sort`` gives, at a fraction of its cost while few values changed."""
+    reference's sorted values are made once, from an order that sorts it; each sort
+    takes the unchanged values in that order, sorts only the changed ones and merges
+    the two runs. The result is the array ``np.sort`` gives, at a fraction of its cost
+    while few values changed."""
 
     MOST_CHANGED = 0.5
     """Share of changed values above which a plain sort is cheaper."""
 
-    def __init__(self, reference: np.ndarray, order: np.ndarray | None = None) -> None:
-        """``order``, if given, is an order that sorts the reference (found when needed
-        otherwise)."""
-        self.reference = reference
-        self._order = order
-        self._sorted: np.ndarray | None = None
+    def __init__(self, reference: np.ndarray, order: np.ndarray) -> None:
+        self.reference, self._order = reference, order
+        self._sorted = reference[order]
 
     def sort(self, x: np.ndarray) -> np.ndarray:
         """``np.sort(x)`` for an array of the reference's size (always a new array)."""
         same = x == self.reference
         if x.size - np.count_nonzero(same) > self.MOST_CHANGED * x.size:
             return sort(x)
-        if self._sorted is None:
-            if self._order is None:
-                self._order = np.argsort(self.reference)
-            self._sorted = self.reference[self._order]
         return merge_sorted(self._sorted[same[self._order]], sort(x[~same]))
 
 
@@ -259,11 +253,11 @@ def compute(model: ReputationModel, acts: Acts | None, rec: Records | None) -> d
     model.ties.degree()  # fills the ties' cache, which both parts then read
     wealth = model.citizens.wealth
     if model.two_cores:
-        pivot = np.quantile(wealth[:: max(1, wealth.size // PIVOT_SAMPLE)], LOW_WEALTH_SHARE)
+        below = wealth < np.quantile(wealth[:: max(1, wealth.size // PIVOT_SAMPLE)], LOW_WEALTH_SHARE)
         (low, out), (high, assort) = together(
             True,
-            lambda: (sort(wealth[wealth < pivot]), _the_rest(model, acts, rec)),
-            lambda: (sort(wealth[~(wealth < pivot)]), score_assortativity(model)))  # NaN too
+            lambda: (sort(wealth[below]), _the_rest(model, acts, rec)),
+            lambda: (sort(wealth[~below]), score_assortativity(model)))  # from the pivot up, NaN too
         wealth_sorted = np.concatenate((low, high))
     else:
         wealth_sorted, out, assort = sort(wealth), _the_rest(model, acts, rec), score_assortativity(model)
