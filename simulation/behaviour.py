@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .deferred import below_where, deferred
 from .parallel import blocks, together
 from .regulators import per_step
 
@@ -58,7 +59,7 @@ def act(model: ReputationModel) -> Acts:
     change (and draw first), so they are computed at the same time, on a second core
     when the model uses two."""
     n, streams = model.citizens.n, model.streams
-    u_infraction, u_serious = streams["infractions"].random(n), streams["infractions"].random(n)
+    u_infraction, u_serious = streams["infractions"].random(n), deferred(streams["infractions"], n)
     u_prosocial, u_speech = streams["prosocial"].random(n), streams["speech"].random(n)
     u_tax = streams["firms"].random(model.firms.n)
     trade, solo = together(
@@ -203,10 +204,11 @@ def _trust_game(model: ReputationModel, edge, flip, u_trust, u_keep, a, e, stake
 def infractions(model: ReputationModel, u: np.ndarray, u_serious: np.ndarray):
     """Minor (traffic-type) infractions, more likely the less honest, less likely the
     more a citizen feels watched and the harsher the sanction; a share are serious
-    (``u`` and ``u_serious``: one uniform per citizen from the ``infractions`` stream)."""
+    (``u`` and ``u_serious``: one uniform per citizen from the ``infractions`` stream;
+    ``u_serious`` is read for the offenders only)."""
     c, b = model.citizens, model.config.behaviour
     infraction = u < deterred(model, "infraction")
-    serious = infraction & (u_serious < b.serious_share)
+    serious = below_where(infraction, u_serious, b.serious_share)
     c.last_serious[serious] = model.steps
     return infraction, serious
 

@@ -35,9 +35,11 @@ import os
 import threading
 import weakref
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
+from . import deferred as later
 from .parallel import Worker
 
 AHEAD_FROM: int | None = 100_000
@@ -86,13 +88,23 @@ def wanted(n_citizens: int) -> bool:
             and threading.current_thread() is threading.main_thread() and cores > 1)
 
 
+@dataclass(frozen=True)
+class _Deferred:
+    """The size of a :func:`simulation.deferred.deferred` call, told apart from ``random``'s."""
+
+    size: int
+
+
 def _numbers(size) -> int:
-    """64-bit outputs that ``Generator.random(size)`` takes."""
+    """64-bit outputs that ``Generator.random(size)`` (or a deferred call) takes."""
+    if isinstance(size, _Deferred):
+        return size.size
     return 1 if size is None else math.prod(size) if isinstance(size, tuple) else size
 
 
 def _plannable(size) -> bool:
-    return size is None or isinstance(size, int) or (isinstance(size, tuple) and all(isinstance(k, int) for k in size))
+    return (size is None or isinstance(size, (int, _Deferred))
+            or (isinstance(size, tuple) and all(isinstance(k, int) for k in size)))
 
 
 def _generator(kind: type) -> np.random.Generator:
@@ -182,6 +194,19 @@ class AheadStream:
         self._record(size, plannable=plain)
         return self._generator.random(size, dtype, out)
 
+    def deferred(self, size: int):
+        """:func:`simulation.deferred.deferred` of this stream: from the plan's state and
+        offset when planned (nothing for the worker to draw), else in place."""
+        call = _Deferred(size)
+        if self.planned and self.planned[0].size == call:
+            draw = self.planned.popleft()
+            self.handed += size
+            self._record(call, plannable=True)
+            return later.numbers_after(draw.kind, draw.state, draw.offset, size)
+        self.settle()
+        self._record(call, plannable=True)
+        return later.deferred(self._generator, size)
+
     def __getstate__(self) -> dict:
         self._ahead.settle()
         return self.__dict__
@@ -228,11 +253,7 @@ class AheadStream:
             return
         bits = self._generator.bit_generator
         bits.state = self.start_state
-        bits.advance(self.handed)
-        # advance drops the spare half of a 64-bit output that a 32-bit draw left; random keeps it
-        state = bits.state
-        state["has_uint32"], state["uinteger"] = self.start_state["has_uint32"], self.start_state["uinteger"]
-        bits.state = state
+        later.advance(bits, self.handed)
         self.start_state = None
 
 
@@ -268,7 +289,8 @@ class DrawAhead:
             draw = _Draw(type(stream._generator.bit_generator), stream.start_state, offsets[stream.name], size)
             offsets[stream.name] += _numbers(size)
             stream.planned.append(draw)
-            self._plan.append(draw)
+            if not isinstance(size, _Deferred):  # a deferred call leaves the worker nothing to draw
+                self._plan.append(draw)
         self._refill()
 
     def _repeats(self, name: str, index: int) -> bool:

@@ -10,12 +10,14 @@ judgement is what a court blacklist lists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .behaviour import Acts, deterrence
-from .parallel import blocks
+from .deferred import below_where, deferred
+from .parallel import blocks, together
 from .population import NEVER
 from .scenario import BlacklistRules
 
@@ -57,32 +59,37 @@ def observe(model: ReputationModel, acts: Acts) -> Records:
     det, err = model.streams["detection"], model.streams["errors"]
     log = model.events
 
-    # each stream's draws in the order the departments use them
-    uniforms = {"transport": (det.random(n), err.random(n))}
-    u_serious = err.random(n)
-    uniforms["courts"] = (det.random(n), err.random(n))
-    u_comply, u_record = err.random(n), err.random(n)
-    uniforms["civil_affairs"] = (det.random(n), err.random(n))
-    uniforms["public_security"] = (det.random(n), err.random(n))
+    # each stream's draws in the order the departments use them; detection, a false
+    # record's seriousness, compliance and its record are read for a few citizens only,
+    # so they are deferred (computed for those citizens, simulation.deferred)
+    uniforms = {"transport": (deferred(det, n), err.random(n))}
+    u_serious = deferred(err, n)
+    uniforms["courts"] = (deferred(det, n), err.random(n))
+    u_comply, u_record = deferred(err, n), deferred(err, n)
+    uniforms["civil_affairs"] = (deferred(det, n), err.random(n))
+    uniforms["public_security"] = (deferred(det, n), err.random(n))
     truth = {"transport": acts.infraction, "courts": acts.cheated, "civil_affairs": acts.prosocial,
              "public_security": acts.speech}
+    def detect(names: list[str]) -> dict[str, np.ndarray]:  # reads the detection draws of the few who acted
+        return {name: regs[name].detected(truth[name], uniforms[name][0]) for name in names}
+
+    first, second = together(model.two_cores, partial(detect, ["transport", "courts"]),
+                             partial(detect, ["civil_affairs", "public_security"]))
+    caught = first | second
     made = {name: (np.empty(n, bool), np.empty(n, bool)) for name in truth}  # records, the false ones
-    false_serious, serious, minor = np.empty(n, bool), np.empty(n, bool), np.empty(n, bool)
-    serious_share = model.config.behaviour.serious_share
 
     def record(part: slice) -> None:  # each citizen's own records
         for name, (records, false) in made.items():
-            detect_u, error_u = uniforms[name]
-            records[part], false[part] = regs[name].recorded(truth[name][part], detect_u[part], error_u[part], dps)
-        infr, infr_false = made["transport"][0][part], made["transport"][1][part]
-        false_serious[part] = infr_false & (u_serious[part] < serious_share)
-        serious[part] = (infr & acts.serious[part]) | false_serious[part]
-        minor[part] = infr & ~serious[part]
+            records[part], false[part] = regs[name].recorded(truth[name][part], caught[name][part],
+                                                             uniforms[name][1][part], dps)
 
     blocks(model.two_cores, n, record)
     for name, (records, false) in made.items():
         regs[name].count(records, false)
-    (_, infr_false), (new_default, default_false) = made["transport"], made["courts"]
+    (infr, infr_false), (new_default, default_false) = made["transport"], made["courts"]
+    false_serious = below_where(infr_false, u_serious, model.config.behaviour.serious_share)
+    serious = (infr & acts.serious) | false_serious
+    minor = infr & ~serious
     (prosocial, _), (speech, speech_false) = made["civil_affairs"], made["public_security"]
 
     opens = new_default & (c.judgement_due < 0)
@@ -92,7 +99,7 @@ def observe(model: ReputationModel, acts: Acts) -> Records:
 
     due = (c.judgement_due >= 0) & (c.judgement_due <= step)
     complied = _complied(model, np.flatnonzero(due & ~c.judgement_wrongful), u_comply)
-    recorded_met = complied & regs["courts"].records_compliance(u_record)
+    recorded_met = regs["courts"].records_compliance(complied, u_record)
     unmet = due & ~recorded_met
     unmet_wrongful = unmet & (c.judgement_wrongful | complied)
     c.last_default[complied] = NEVER

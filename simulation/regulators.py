@@ -13,6 +13,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from .deferred import below_where
+
 DOMAINS = ("courts", "transport", "market", "tax", "civil_affairs", "public_security")
 
 
@@ -38,17 +40,21 @@ class Regulator(mesa.Agent):
         ``detect_u`` and ``error_u`` are uniform draws, one per subject, so the same
         draws decide detection in every scenario (common random numbers).
         """
-        records, false = self.recorded(acts, detect_u, error_u, days_per_step)
+        records, false = self.recorded(acts, self.detected(acts, detect_u), error_u, days_per_step)
         self.count(records, false)
         return records, false
 
-    def recorded(self, acts: np.ndarray, detect_u: np.ndarray, error_u: np.ndarray,
-                 days_per_step: int) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`record` without counting: each subject's own, so it can be computed for
-        any part of the subjects (then :meth:`count` the whole)."""
+    def detected(self, acts: np.ndarray, detect_u) -> np.ndarray:
+        """Which of the true ``acts`` are detected and recorded; ``detect_u`` is read only
+        where an act was committed (it may be a deferred array, :mod:`simulation.deferred`)."""
         c = self.config
-        caught = acts & (detect_u < c.coverage * (1.0 - c.false_negative_rate))
-        false = ~acts & (error_u < per_step(c.false_positive_rate, days_per_step))
+        return below_where(acts, detect_u, c.coverage * (1.0 - c.false_negative_rate))
+
+    def recorded(self, acts: np.ndarray, caught: np.ndarray, error_u: np.ndarray,
+                 days_per_step: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`record` without counting, given the acts :meth:`detected`: each subject's
+        own, so it can be computed for any part of the subjects (then :meth:`count` the whole)."""
+        false = ~acts & (error_u < per_step(self.config.false_positive_rate, days_per_step))
         return caught | false, false
 
     def count(self, records: np.ndarray, false: np.ndarray) -> None:
@@ -56,9 +62,9 @@ class Regulator(mesa.Agent):
         n_false = np.count_nonzero(false)
         self.counts = {"detected": np.count_nonzero(records) - n_false, "false_records": n_false}
 
-    def records_compliance(self, error_u: np.ndarray) -> np.ndarray:
-        """Whether each met judgement is recorded as met (False = Liu Hu's case)."""
-        return error_u >= self.config.failure_to_record_rate
+    def records_compliance(self, met: np.ndarray, error_u) -> np.ndarray:
+        """Which of the ``met`` judgements are recorded as met (not: Liu Hu's case)."""
+        return met & ~below_where(met, error_u, self.config.failure_to_record_rate)
 
     def capacity(self, n_citizens: int, u: float) -> int:
         """Appeals decided this step: the expected number, rounded up or down at random

@@ -13,8 +13,10 @@ import time
 import numpy as np
 import pytest
 
+import simulation.deferred
 import simulation.model
 from simulation import ReputationModel, draws, parallel
+from simulation.deferred import deferred
 from simulation.draws import DrawAhead
 
 N = 3000
@@ -43,8 +45,10 @@ def in_fork(call, timeout: float = 60.0):
 
 def build(monkeypatch, ahead: bool, scenario: str = "patchwork", **overrides) -> ReputationModel:
     """A model drawing in place on one core, or drawing ahead and computing parts of a
-    step at once (in blocks of 256, so that this small run is split as a large one is)."""
+    step at once (in blocks of 256 and deferring the draws it reads for a few, so that
+    this small run is split and drawn as a large one is)."""
     monkeypatch.setattr(simulation.model, "wanted", lambda n: ahead)
+    monkeypatch.setattr(simulation.deferred, "DEFER_FROM", 0)
     monkeypatch.setattr(simulation.model, "PARALLEL_FROM", 0)
     monkeypatch.setattr(parallel, "BLOCK", 256)
     model = ReputationModel(scenario, rng=7, **{"population.n_citizens": N, "run.steps": 40, **overrides})
@@ -156,9 +160,14 @@ def test_a_model_built_off_the_main_thread_draws_in_place(monkeypatch):
 
 # ----------------------------------------------------------------- one stream, call by call
 
-STEP = [("random", 50), ("random", 50), ("random", None), ("random", (4, 3)), ("integers", 1)]
+STEP = [("random", 50), ("deferred", 5000), ("random", 50), ("random", None), ("random", (4, 3)), ("integers", 1)]
 """The calls a stream gets every step in the scripts below (the last leaves half of a
-64-bit output for the next 32-bit draw, which putting a stream back must keep)."""
+64-bit output for the next 32-bit draw, which putting a stream back must keep; a
+deferred call, simulation.deferred, leaves the worker nothing to draw)."""
+
+READ = np.array([4999, 0, 4096, 4095, 17, 17])
+"""The positions of a deferred array that :func:`play` reads (unsorted, repeated, across
+the tables' boundary of 4,096)."""
 
 
 def play(generator, calls) -> list:
@@ -170,6 +179,8 @@ def play(generator, calls) -> list:
             out.append(generator.random(arg, dtype=np.float32))
         elif method == "integers":
             out.append(generator.integers(0, 100, arg))
+        elif method == "deferred":
+            out.append(deferred(generator, arg)[READ])
         elif method == "next_step":
             generator.next_step()
     return out
@@ -191,6 +202,9 @@ class Stepper:
     def integers(self, *args):
         return self.stream.integers(*args)
 
+    def deferred(self, size):
+        return self.stream.deferred(size)
+
     def next_step(self) -> None:
         self.ahead.next_step()
         for draw in list(self.stream.planned) if self.wait else ():
@@ -200,10 +214,13 @@ class Stepper:
 
 @pytest.mark.parametrize("this_step", [
     STEP,  # as planned
-    [("random", 50), ("random", 49), ("random", None), ("random", (4, 3))],  # another size
-    [("random", 50), ("integers", 10), ("random", 50)],  # another method
+    [("random", 50), ("deferred", 5000), ("random", 49), ("random", None), ("random", (4, 3))],  # another size
+    [("random", 50), ("deferred", 5001), ("random", 50)],  # another deferred size
+    [("random", 50), ("random", 5000), ("random", 50)],  # drawn where the plan had it deferred
+    [("deferred", 6000), ("deferred", 5000), ("random", 50)],  # deferred where the plan had it drawn
+    [("random", 50), ("deferred", 5000), ("integers", 10), ("random", 50)],  # another method
     [("random", 50)],  # fewer draws than planned
-    [("random", 50), ("random", 50), ("random", None), ("random", (4, 3)), ("random", 50)],  # more
+    [("random", 50), ("deferred", 5000), ("random", 50), ("random", None), ("random", (4, 3)), ("random", 50)],  # more
     [("float32", 50), ("random", 50)],  # another kind of number
     [],  # none at all
 ])

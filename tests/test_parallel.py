@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from test_draws import assert_same, in_fork, state
 
+import simulation.deferred
 import simulation.model
 from simulation import ReputationModel, parallel
 from simulation.parallel import blocks, together
@@ -17,9 +18,11 @@ from simulation.parallel import blocks, together
 
 def build(monkeypatch, two_cores: bool, scenario: str, **overrides) -> ReputationModel:
     """A model that uses a second core for its parallel parts or not, drawing in place
-    (in blocks of 256 citizens or ties, so that a small run is split as a large one is)."""
+    (in blocks of 256 citizens or ties and deferring the draws it reads for a few, so
+    that a small run is split and drawn as a large one is)."""
     monkeypatch.setattr(simulation.model, "wanted", lambda n: False)
     monkeypatch.setattr(parallel, "BLOCK", 256)
+    monkeypatch.setattr(simulation.deferred, "DEFER_FROM", 0)
     model = ReputationModel(scenario, rng=11, **{"population.n_citizens": 2500, "run.steps": 30, **overrides})
     model.two_cores = two_cores
     return model

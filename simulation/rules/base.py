@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..deferred import below_where, deferred
 from ..parallel import blocks
 from ..regulators import per_step
 
@@ -130,15 +131,14 @@ def choose_opt_in(model: ReputationModel, opted: np.ndarray, expects_reward: np.
     when they expect a reward they can use where they live;
     members who expect no reward leave at ``opt_out_per_year``."""
     n, b, dps = opted.size, model.config.behaviour, model.config.run.days_per_step
-    u_in, u_out = rng.random(n), rng.random(n)
+    u_in, u_out = rng.random(n), deferred(rng, n)  # u_out is read for the few members who expect nothing
     curious, rewarded = model.join_chance
-    p_leave = per_step(b.opt_out_per_year, dps)
-    join, leave, now = np.empty(n, bool), np.empty(n, bool), np.empty(n, bool)
+    leave = below_where(opted & ~expects_reward, u_out, per_step(b.opt_out_per_year, dps))
+    join, now = np.empty(n, bool), np.empty(n, bool)
 
     def choose(part: slice) -> None:
         expects, was = expects_reward[part], opted[part]
         join[part] = ~was & ((expects & (u_in[part] < rewarded[part])) | (~expects & (u_in[part] < curious)))
-        leave[part] = was & ~expects & (u_out[part] < p_leave)
         now[part] = (was | join[part]) & ~leave[part]
 
     blocks(model.two_cores, n, choose)

@@ -23,6 +23,7 @@ from functools import partial
 
 import numpy as np
 
+from ..deferred import deferred
 from ..metrics import share
 from ..parallel import blocks
 from .base import Consequences, RuleSetBase, severity
@@ -155,7 +156,7 @@ class Blacklist(RuleSetBase):
         model, step = self.model, self.model.steps
         behaviour = model.config.behaviour
         c = model.citizens
-        u_file, u_win = self.rng.random(c.n), self.rng.random(c.n)
+        u_file, u_win = deferred(self.rng, c.n), deferred(self.rng, c.n)  # read for the listed only
         listed = np.flatnonzero(until > step)  # a few citizens: the rest works on their numbers
         may_file = listed[appeal[listed] < 0]
         p_file = behaviour.appeal_propensity * self._means[may_file] * np.where(

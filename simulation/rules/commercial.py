@@ -23,6 +23,7 @@ from functools import partial
 
 import numpy as np
 
+from ..deferred import below_where, deferred
 from ..metrics import share
 from ..network import drawn_ties, rewire
 from ..parallel import blocks
@@ -86,10 +87,13 @@ class Commercial(RuleSetBase):
     def score(self, rec) -> None:
         cfg, model = self.config, self.model
         n, two_cores = model.citizens.n, model.two_cores
-        u_repay, u_post = self.rng.random(n), self.rng.random(n)
+        u_repay, u_post = deferred(self.rng, n), deferred(self.rng, n)  # read for members who acted
+        acts, cover = model.last_acts, cfg.platform_coverage  # the platform sees some of its members' acts
+        seen = (below_where(self.opted & acts.cheated, u_repay, cover),
+                below_where(self.opted & acts.speech, u_post, cover))
         before = self.bad_repayments, self.posts_seen
         self.bad_repayments, self.posts_seen, own = np.empty(n), np.empty(n), np.empty(n)
-        blocks(two_cores, n, partial(self._own_score, before, model.last_acts, u_repay, u_post, own))
+        blocks(two_cores, n, partial(self._own_score, before, seen, own))
         if cfg.weight_friends > 0:
             total = self._own_weight()
             ties = model.ties
@@ -101,17 +105,15 @@ class Commercial(RuleSetBase):
         self.norm, self.scores = np.empty(n), np.empty(n)
         blocks(two_cores, n, partial(self._final_score, own))
 
-    def _own_score(self, before: tuple[np.ndarray, np.ndarray], acts, u_repay: np.ndarray, u_post: np.ndarray,
+    def _own_score(self, before: tuple[np.ndarray, np.ndarray], seen: tuple[np.ndarray, np.ndarray],
                    own: np.ndarray, part: slice) -> None:
         """For the citizens in ``part``: the bad repayments and posts the platform saw
-        decay and grow (from their values ``before``), and the score from their own data
-        follows into ``own``."""
-        cfg, decay, opted = self.config, self.model.decay_per_year, self.opted[part]
-        bad_repayments, posts_seen = before
-        self.bad_repayments[part] = bad_repayments[part] * decay + (
-            opted & acts.cheated[part] & (u_repay[part] < cfg.platform_coverage))
-        self.posts_seen[part] = posts_seen[part] * decay + (
-            opted & acts.speech[part] & (u_post[part] < cfg.platform_coverage))
+        decay (from their values ``before``) and grow by those ``seen`` this step, and
+        the score from their own data follows into ``own``."""
+        decay = self.model.decay_per_year
+        (bad_repayments, posts_seen), (repaid_badly, posted) = before, seen
+        self.bad_repayments[part] = bad_repayments[part] * decay + repaid_badly[part]
+        self.posts_seen[part] = posts_seen[part] * decay + posted[part]
         own[part] = self._own_part(part)
 
     def _final_score(self, own: np.ndarray, part: slice) -> None:
