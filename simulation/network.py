@@ -16,7 +16,7 @@ import networkx as nx
 import numpy as np
 
 from .overrides import ScenarioError
-from .parallel import blocks
+from .parallel import indices
 
 
 @dataclass(eq=False)
@@ -143,11 +143,7 @@ def drawn_ties(ties: Ties, rng: np.random.Generator, p: float, two_cores: bool =
     ``rng``) falls below ``p``: the few ties a mechanism then looks at more closely
     (each half of the ties on its own core with ``two_cores``)."""
     u = rng.random(ties.n_ties)
-
-    def passing(part: slice) -> np.ndarray:
-        return np.flatnonzero((u[part] < p) & ties.active[part]) + part.start
-
-    return np.concatenate(blocks(two_cores, ties.n_ties, passing))
+    return indices(two_cores, ties.n_ties, lambda part: (u[part] < p) & ties.active[part])
 
 
 def rewire(ties: Ties, edges: np.ndarray, keeper: np.ndarray, groups: np.ndarray | None,

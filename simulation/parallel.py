@@ -21,6 +21,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 PARALLEL_FROM = 500_000
 """Citizens from which a model that uses a second core (see :func:`simulation.draws.wanted`)
 also computes parts of a step at once; below it the handovers between the threads cost
@@ -122,3 +124,9 @@ def blocks(enabled: bool, n: int, call: Callable[[slice], Any]) -> list[Any]:
     first, second = together(enabled, lambda: [call(part) for part in parts[:middle]],
                              lambda: [call(part) for part in parts[middle:]])
     return first + second
+
+
+def indices(enabled: bool, n: int, test: Callable[[slice], np.ndarray]) -> np.ndarray:
+    """``np.flatnonzero`` of a mask over ``range(n)`` that ``test(part)`` gives part by
+    part (elementwise), over :func:`blocks`: the numbers where it holds, in order."""
+    return np.concatenate(blocks(enabled, n, lambda part: np.flatnonzero(test(part)) + part.start))

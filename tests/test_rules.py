@@ -51,7 +51,7 @@ def test_grade_thresholds_are_lowest_points_of_each_grade(points, grade):
     m = ReputationModel("rongcheng", rng=0, **{"population.n_citizens": 20})
     rule = m.active[0]
     rule.points[:] = points
-    assert GRADES[rule._grades()[0]] == grade
+    assert GRADES[rule._grades(rule.points)[0]] == grade
 
 
 def test_points_stay_within_bounds_and_recover_to_base_only():

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..deferred import deferred
 from ..metrics import share
-from ..parallel import blocks
+from ..parallel import blocks, indices
 from .base import Consequences, RuleSetBase, severity
 
 APPEAL_INCOME_WEIGHT = 0.5
@@ -64,9 +64,10 @@ class Blacklist(RuleSetBase):
     def _steps(self, days: int) -> int:
         return int(np.ceil(days / self.model.config.run.days_per_step))
 
-    def listed(self) -> np.ndarray:
+    def listed(self, part: slice = slice(None)) -> np.ndarray:
+        """Whether each citizen (of those in ``part``) is on a list now."""
         step = self.model.steps
-        return (self.court_until > step) | (self.sector_until > step)
+        return (self.court_until[part] > step) | (self.sector_until[part] > step)
 
     def wrongly_listed(self) -> np.ndarray:
         step = self.model.steps
@@ -76,23 +77,16 @@ class Blacklist(RuleSetBase):
         return ("courts", "transport")
 
     def score(self, rec) -> None:
-        cfg, step, log = self.config, self.model.steps, self.model.events
-        new_court = rec.judgement_unmet & ~(self.court_until > step)
-        self._list(new_court, rec.judgement_unmet_wrongful, self.court_until, self.court_wrong,
-                   self.court_since, self._steps(cfg.court_list_days))
-        if cfg.sector_lists:
-            new_sector = rec.serious & ~(self.sector_until > step)
-            self._list(new_sector, rec.serious_false, self.sector_until, self.sector_wrong,
-                       self.sector_since, self._steps(cfg.sector_list_days))
-        self.last_record[rec.judgement_unmet | rec.serious | rec.minor] = step
-        if rec.reaches("civil_affairs"):
-            self.last_prosocial[rec.prosocial] = step
-        if cfg.redlist:
-            window = self._steps(cfg.redlist_after_days)
-            clean = (((step - self.last_record) >= window) & ((step - self.last_prosocial) < window)
-                     & ~self.listed())
-            if log.enabled:
+        cfg, step, log, n = self.config, self.model.steps, self.model.events, self.model.citizens.n
+        new_court, new_sector, clean = np.empty(n, bool), np.empty(n, bool), np.empty(n, bool)
+        blocks(self.model.two_cores, n, partial(self._score_citizens, rec, new_court, new_sector, clean))
+        if log.enabled:
+            for new, wrongful in ((new_court, rec.judgement_unmet_wrongful), (new_sector, rec.serious_false)):
+                log.add(step, new & ~wrongful, "listed")
+                log.add(step, new & wrongful, "listed_wrongly")
+            if cfg.redlist:
                 log.add(step, clean & ~self.redlisted, "redlisted")
+        if cfg.redlist:
             self.redlisted = clean
         if cfg.firm_listing:
             firms = self.model.firms
@@ -101,14 +95,31 @@ class Blacklist(RuleSetBase):
             firms.listed_until[hit] = step + self._steps(cfg.firm_list_days)
             firms.violations[hit] = 0.0
 
-    def _list(self, new, wrongful, until, wrong, since, term) -> None:
-        step, log = self.model.steps, self.model.events
-        until[new] = step + term
-        wrong[new] = wrongful[new]
-        since[new] = step
-        if log.enabled:
-            log.add(step, new & ~wrongful, "listed")
-            log.add(step, new & wrongful, "listed_wrongly")
+    def _score_citizens(self, rec, new_court: np.ndarray, new_sector: np.ndarray, clean: np.ndarray,
+                        part: slice) -> None:
+        """New listings (into ``new_court`` and ``new_sector``), the last record and
+        prosocial act, and who is ``clean`` enough for the redlist, of the citizens in ``part``."""
+        cfg, step = self.config, self.model.steps
+        new_court[part] = new = rec.judgement_unmet[part] & ~(self.court_until[part] > step)
+        self._list(part, new, rec.judgement_unmet_wrongful[part], self.court_until, self.court_wrong,
+                   self.court_since, self._steps(cfg.court_list_days))
+        new_sector[part] = new = rec.serious[part] & ~(self.sector_until[part] > step) & cfg.sector_lists
+        self._list(part, new, rec.serious_false[part], self.sector_until, self.sector_wrong,
+                   self.sector_since, self._steps(cfg.sector_list_days))
+        self.last_record[part][rec.judgement_unmet[part] | rec.serious[part] | rec.minor[part]] = step
+        if rec.reaches("civil_affairs"):
+            self.last_prosocial[part][rec.prosocial[part]] = step
+        if cfg.redlist:
+            window = self._steps(cfg.redlist_after_days)
+            clean[part] = (((step - self.last_record[part]) >= window) & ((step - self.last_prosocial[part]) < window)
+                           & ~self.listed(part))
+
+    def _list(self, part: slice, new, wrongful, until, wrong, since, term) -> None:
+        """List the citizens ``new`` (a mask over ``part``) for ``term`` steps."""
+        step = self.model.steps
+        until[part][new] = step + term
+        wrong[part][new] = wrongful[new]
+        since[part][new] = step
 
     def consequences(self, rec, cons: Consequences) -> None:
         cfg, step, regs = self.config, self.model.steps, self.model.regulators
@@ -148,7 +159,8 @@ class Blacklist(RuleSetBase):
             (self.sector_until, self.sector_wrong, self.sector_since, self.sector_appeal, "transport"),
         ):
             self._appeals(until, wrong, since, appeal, self.model.regulators[dept])
-            ended = np.flatnonzero((until >= 0) & (until <= step))
+            ended = indices(self.model.two_cores, until.size,
+                            lambda part, until=until: (until[part] >= 0) & (until[part] <= step))
             self._clear(ended, until, wrong, since, appeal, "delisted_expiry")
 
     def _appeals(self, until, wrong, since, appeal, regulator) -> None:
@@ -157,7 +169,7 @@ class Blacklist(RuleSetBase):
         behaviour = model.config.behaviour
         c = model.citizens
         u_file, u_win = deferred(self.rng, c.n), deferred(self.rng, c.n)  # read for the listed only
-        listed = np.flatnonzero(until > step)  # a few citizens: the rest works on their numbers
+        listed = indices(model.two_cores, c.n, lambda part: until[part] > step)  # a few: the rest uses their numbers
         may_file = listed[appeal[listed] < 0]
         p_file = behaviour.appeal_propensity * self._means[may_file] * np.where(
             wrong[may_file], 1.0, behaviour.rightful_appeal_share)

@@ -126,9 +126,13 @@ class Commercial(RuleSetBase):
 
     def consequences(self, rec, cons: Consequences) -> None:
         cfg = self.config
-        rewarded = self.opted & (self.scores >= cfg.reward_threshold)
-        cons.reward += cfg.reward * rewarded
-        cons.visible_score = np.where(self.opted, self.norm, cons.visible_score)
+
+        def reward_and_show(part: slice) -> None:  # members with a high score are rewarded; contacts see it
+            opted = self.opted[part]
+            cons.reward[part] += cfg.reward * (opted & (self.scores[part] >= cfg.reward_threshold))
+            cons.visible_score[part] = np.where(opted, self.norm[part], cons.visible_score[part])
+
+        blocks(self.model.two_cores, self.model.citizens.n, reward_and_show)
         cons.lender_conditioning = max(cons.lender_conditioning, cfg.lender_conditioning)
         if cfg.weight_friends > 0 and cfg.tie_pruning > 0:
             self._prune()

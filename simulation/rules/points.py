@@ -13,9 +13,12 @@ deduction deter.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ..metrics import share
+from ..parallel import blocks
 from .base import Consequences, RuleSetBase, severity
 
 GRADES = ("AAA", "AA", "A", "B", "C", "D")
@@ -30,14 +33,14 @@ class Points(RuleSetBase):
     def __init__(self, config, model) -> None:
         super().__init__(config, model)
         self.points = np.full(model.citizens.n, float(min(config.base, config.max_points)))  # capped from the start
-        self.grade = self._grades()
+        self.grade = self._grades(self.points)
         self.deducted = np.zeros(model.citizens.n, bool)
 
-    def _grades(self) -> np.ndarray:
-        """Grade index (0 = AAA) of each citizen: the number of thresholds above their points."""
-        grade = np.zeros(self.points.size, np.int8)
+    def _grades(self, points: np.ndarray) -> np.ndarray:
+        """Grade index (0 = AAA) for each of ``points``: the number of thresholds above them."""
+        grade = np.zeros(points.size, np.int8)
         for threshold in self.config.grade_thresholds:
-            grade += self.points < threshold
+            grade += points < threshold
         return grade
 
     def feeds(self) -> tuple[str, ...]:
@@ -46,35 +49,44 @@ class Points(RuleSetBase):
                      if shared[d].config.shares_records)
 
     def score(self, rec) -> None:
-        cfg, model = self.config, self.model
-        seen = set(self.feeds())
-        none = np.zeros(model.citizens.n, bool)
-        minor = rec.minor if "transport" in seen else none
-        serious = rec.serious if "transport" in seen else none
-        unmet = rec.judgement_unmet if "courts" in seen else none
-        speech = rec.speech if "public_security" in seen and cfg.speech_deduction > 0 else none
-        self.deducted = minor | serious | unmet | speech
-        hit = np.flatnonzero(self.deducted)
-        self.points[hit] -= (cfg.minor_deduction * minor[hit] + cfg.serious_deduction * serious[hit]
-                             + cfg.default_deduction * unmet[hit] + cfg.speech_deduction * speech[hit])
-        if "civil_affairs" in seen:
-            self.points[rec.prosocial] += cfg.prosocial_bonus
-        step_recovery = cfg.recovery_per_year * model.config.run.days_per_step / 365.0
-        # points below the base recover toward it; points at or above it stay
-        np.minimum(self.points + step_recovery, np.maximum(self.points, cfg.base), out=self.points)
-        np.clip(self.points, 0.0, cfg.max_points, out=self.points)
-        grade = self._grades()
+        model, n = self.model, self.model.citizens.n
+        self.deducted, grade = np.empty(n, bool), np.empty(n, np.int8)
+        blocks(model.two_cores, n, partial(self._score, rec, set(self.feeds()), grade))
         if model.events.enabled:
             model.events.add(model.steps, grade != self.grade, "grade_change", grade)
         self.grade = grade
 
-    def consequences(self, rec, cons: Consequences) -> None:
+    def _score(self, rec, seen: set[str], grade: np.ndarray, part: slice) -> None:
+        """Deductions, bonuses, recovery and grades of the citizens in ``part``."""
         cfg = self.config
-        low = self.grade >= LOW_GRADES
-        cons.reward += cfg.reward_high * (self.grade <= 1)
-        cons.income_loss += cfg.cost_low * low
-        cons.sanctioned |= low
-        cons.recorded_into_score |= self.deducted
+        none = np.zeros(part.stop - part.start, bool)
+        minor = rec.minor[part] if "transport" in seen else none
+        serious = rec.serious[part] if "transport" in seen else none
+        unmet = rec.judgement_unmet[part] if "courts" in seen else none
+        speech = rec.speech[part] if "public_security" in seen and cfg.speech_deduction > 0 else none
+        points = self.points[part]  # a view: changed in place
+        self.deducted[part] = deducted = minor | serious | unmet | speech
+        hit = np.flatnonzero(deducted)
+        points[hit] -= (cfg.minor_deduction * minor[hit] + cfg.serious_deduction * serious[hit]
+                        + cfg.default_deduction * unmet[hit] + cfg.speech_deduction * speech[hit])
+        if "civil_affairs" in seen:
+            points[rec.prosocial[part]] += cfg.prosocial_bonus
+        step_recovery = cfg.recovery_per_year * self.model.config.run.days_per_step / 365.0
+        # points below the base recover toward it; points at or above it stay
+        np.minimum(points + step_recovery, np.maximum(points, cfg.base), out=points)
+        np.clip(points, 0.0, cfg.max_points, out=points)
+        grade[part] = self._grades(points)
+
+    def consequences(self, rec, cons: Consequences) -> None:
+        blocks(self.model.two_cores, self.model.citizens.n, partial(self._consequences, cons))
+
+    def _consequences(self, cons: Consequences, part: slice) -> None:
+        cfg, grade = self.config, self.grade[part]
+        low = grade >= LOW_GRADES
+        cons.reward[part] += cfg.reward_high * (grade <= 1)
+        cons.income_loss[part] += cfg.cost_low * low
+        cons.sanctioned[part] |= low
+        cons.recorded_into_score[part] |= self.deducted[part]
 
     def _felt(self, points: float, stigma: bool = True) -> float:
         """Felt weight of a change of ``points``: the grade-dependent treatment at stake

@@ -63,7 +63,10 @@ class Rating(RuleSetBase):
         self.records[part], self.level[part] = records, level
 
     def consequences(self, rec, cons: Consequences) -> None:
-        cons.reward += self.config.reward * (self.opted & (self.level == 2))
+        def reward(part: slice) -> None:
+            cons.reward[part] += self.config.reward * (self.opted[part] & (self.level[part] == 2))
+
+        blocks(self.model.two_cores, self.model.citizens.n, reward)
 
     def severity(self) -> dict[str, float]:
         cfg, seen = self.config, set(self.feeds())
