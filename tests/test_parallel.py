@@ -109,6 +109,15 @@ def test_blocks_cover_every_element_once_and_return_in_order(monkeypatch, n, ena
     assert len(starts) == max(2 if enabled and n > 1 else 1, n // 3)
 
 
+@pytest.mark.parametrize("n", [0, 1, 7, 1000])
+@pytest.mark.parametrize("enabled", [True, False])
+def test_indices_are_flatnonzero_of_the_mask_part_by_part(monkeypatch, n, enabled):
+    monkeypatch.setattr(parallel, "BLOCK", 3)
+    mask = np.random.default_rng(n).random(n) < 0.3
+    got = parallel.indices(enabled, n, lambda part: mask[part])
+    assert np.array_equal(got, np.flatnonzero(mask))
+
+
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_gets_a_worker_of_its_own():
     """The parent's worker thread is not in a forked child (mesa.batch_run forks)."""
