@@ -42,8 +42,9 @@ DEFER_FROM = 50_000
 60 microseconds whatever it reads (some fifty numpy operations), what drawing 20,000
 numbers costs, so smaller arrays are drawn (the same numbers either way)."""
 DENSE = 8
-"""Read one number in more than ``DENSE`` of a block, and the block is drawn whole (a
-number computed alone costs about as much as eight drawn in a row)."""
+"""Where a read takes more than one in ``DENSE`` of a deferred array's numbers, the
+array is drawn whole instead (a number computed alone costs about as much as eight
+drawn in a row)."""
 
 
 def _halves(values: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +89,7 @@ class _Numbers:
     with increment ``inc``: the states every 2**_LOW_BITS numbers, made at once."""
 
     def __init__(self, state: int, inc: int, size: int) -> None:
-        self.state, self.inc, self.size = state, inc, size
+        self.state, self.inc = state, inc
         power, series = _STRIDE
         step, states = series * inc & _MASK, [state]
         for _ in range(size >> _LOW_BITS):

@@ -13,7 +13,9 @@ started, so it is drawn in pieces, each by whichever thread gets to it first, fr
 generator of that thread's own set to the plan's state and advanced to the piece. When
 the step needs an array the worker has not finished, the model's thread draws the
 remaining pieces itself instead of waiting; the stream's own generator is not touched
-while the plan lasts.
+while the plan lasts. A deferred call (:mod:`simulation.deferred`) is planned too but
+leaves the worker nothing to draw: the stream hands over the plan's state at its offset,
+from which the numbers read are computed.
 
 The numbers do not change. Each stream still yields the same numbers in the same order,
 whichever thread draws them. When a step asks a stream for anything else (another size,
