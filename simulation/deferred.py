@@ -18,15 +18,17 @@ linear congruential generator on 128 bits, ``s -> a*s + c``, whose ``random`` re
 numbers on is ``a**k * s + c * (1 + a + ... + a**(k-1))``, so the ``k``-th number is
 computed from two small tables (for the low 12 bits of ``k``, and for its high bits
 from this stream's state) with one 128-bit multiply-add, done in 32-bit halves with
-numpy's 64-bit integers. Where more than one in ``DENSE`` of a block's numbers is read,
-it is cheaper to draw them all, which is done instead (from a generator of its own set
-to that state; the stream is not touched). Other bit generators, and arrays of fewer
+numpy's 64-bit integers. Where more than one in ``DENSE`` of a deferred array's
+numbers is read, it is cheaper to draw them all, which is done instead (from the
+thread's own generator set to that state, :func:`generator_at`, which draw-ahead's
+pieces use too; the stream is not touched). Other bit generators, and arrays of fewer
 than ``DEFER_FROM`` numbers, get the array drawn.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 
@@ -118,11 +120,9 @@ class _Numbers:
 
     def drawn(self, start: int, stop: int) -> np.ndarray:
         """The numbers at positions ``start`` to ``stop``, drawn in a row."""
-        bits = np.random.PCG64(0)
-        bits.state = {"bit_generator": "PCG64", "state": {"state": self.state, "inc": self.inc},
-                      "has_uint32": 0, "uinteger": 0}
-        bits.advance(start)
-        return np.random.Generator(bits).random(stop - start)
+        state = {"bit_generator": "PCG64", "state": {"state": self.state, "inc": self.inc},
+                 "has_uint32": 0, "uinteger": 0}
+        return generator_at(np.random.PCG64, state, start).random(stop - start)
 
 
 class Deferred:
@@ -154,6 +154,22 @@ class Deferred:
         return self._numbers.at(who + self._start)
 
 
+_scratch = threading.local()  # each thread's generators, by bit generator type
+
+
+def generator_at(kind: type, state: dict, offset: int) -> np.random.Generator:
+    """This thread's own generator of ``kind``, set to ``state`` and advanced by
+    ``offset`` 64-bit outputs: a stream's numbers further on, drawn without touching the
+    stream (use it at once; the thread's next call sets it anew)."""
+    generators = _scratch.__dict__.setdefault("generators", {})
+    if kind not in generators:
+        generators[kind] = np.random.Generator(kind(0))
+    generator = generators[kind]
+    generator.bit_generator.state = state
+    generator.bit_generator.advance(offset)
+    return generator
+
+
 def advance(bits: np.random.BitGenerator, numbers: int) -> None:
     """Move ``bits`` on by ``numbers`` 64-bit outputs, as ``random(numbers)`` does: keep
     the spare half of an output that a 32-bit draw left (``advance`` drops it)."""
@@ -168,12 +184,10 @@ def numbers_after(kind: type, state: dict, offset: int, size: int):
     """A deferred array of the ``size`` numbers that follow ``offset`` numbers from
     ``state``, the state of a ``kind`` bit generator whose ``advance`` counts 64-bit
     outputs (PCG64; for PCG64DXSM, the numbers drawn)."""
-    bits = kind(0)
-    bits.state = state
-    bits.advance(offset)
+    generator = generator_at(kind, state, offset)
     if kind is not np.random.PCG64:
-        return np.random.Generator(bits).random(size)
-    s = bits.state["state"]
+        return generator.random(size)
+    s = generator.bit_generator.state["state"]
     return Deferred(_Numbers(s["state"], s["inc"], size), 0, size)
 
 

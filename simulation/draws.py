@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import deferred as later
+from .deferred import generator_at
 from .parallel import Worker
 
 AHEAD_FROM: int | None = 100_000
@@ -66,7 +67,6 @@ thread draws the pieces the worker has not reached), and it fills the gaps where
 thread computes alone."""
 _WORKER = Worker("scoresim-draw-ahead", nice=DRAW_NICE)
 _planners: weakref.WeakSet[DrawAhead] = weakref.WeakSet()
-_scratch = threading.local()  # each thread's generators for drawing pieces, by bit generator type
 
 
 def _forget_parent() -> None:
@@ -109,14 +109,6 @@ def _plannable(size) -> bool:
             or (isinstance(size, tuple) and all(isinstance(k, int) for k in size)))
 
 
-def _generator(kind: type) -> np.random.Generator:
-    """This thread's generator for drawing pieces with a ``kind`` bit generator."""
-    generators = _scratch.__dict__.setdefault("generators", {})
-    if kind not in generators:
-        generators[kind] = np.random.Generator(kind(0))
-    return generators[kind]
-
-
 class _Draw:
     """One planned ``random(size)`` call of one stream: the numbers that follow the
     stream's ``state`` after ``offset`` 64-bit outputs. Any thread may draw any of its
@@ -145,9 +137,7 @@ class _Draw:
                     self.value = np.empty(1 if self.size is None else self.size)
                 piece, self.taken, self.filling = self.taken, self.taken + 1, self.filling + 1
             try:
-                generator = _generator(self.kind)
-                generator.bit_generator.state = self.state
-                generator.bit_generator.advance(self.offset + piece * PIECE)
+                generator = generator_at(self.kind, self.state, self.offset + piece * PIECE)
                 generator.random(out=self.value.reshape(-1)[piece * PIECE:(piece + 1) * PIECE])
             except BaseException as error:  # handed to the model's thread, which draws in place
                 self.error = error

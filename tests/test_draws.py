@@ -244,14 +244,14 @@ def test_an_array_drawn_in_pieces_by_both_threads_has_the_numbers_of_one_draw(mo
     """The step asks for an array the worker is drawing: it draws the pieces the worker
     has not taken yet itself, each from the plan's state advanced to the piece."""
     monkeypatch.setattr(draws, "PIECE", 10)
-    real = draws._generator
+    real = draws.generator_at
 
-    def slow_on_the_worker(kind):
+    def slow_on_the_worker(*args):
         if draws._WORKER.is_current():
             time.sleep(0.002)
-        return real(kind)
+        return real(*args)
 
-    monkeypatch.setattr(draws, "_generator", slow_on_the_worker)
+    monkeypatch.setattr(draws, "generator_at", slow_on_the_worker)
     reference = np.random.default_rng(0)
     reference.integers(0, 10, dtype=np.uint32)  # leaves a spare 32-bit half, which random does not use
     ahead = DrawAhead({"s": np.random.default_rng(0)})
