@@ -14,6 +14,7 @@ from simulation.scenario import Scenario
 EXPECTED = {
     "baseline", "blacklist", "rongcheng", "sesame", "honest_shanghai", "patchwork",
     "high_error", "no_publication", "friends_in_score", "fast_appeals", "harsh_sanctions",
+    "chilled_speech", "redlist",
 }
 
 DOC_FIELDS = {"title", "description", "sources"}
@@ -34,6 +35,10 @@ VARIANTS = {
         "rules.0.court_list_days", "rules.0.sanctions.travel", "rules.0.sanctions.luxury",
         "rules.0.sanctions.schooling",
     }),
+    "chilled_speech": ("patchwork", {"regulators", "rules"}, {
+        "regulators.public_security.shares_records", "rules.1.speech_deduction", "rules.2.weight_speech",
+    }),
+    "redlist": ("blacklist", {"regulators"}, {"regulators.civil_affairs.shares_records"}),
 }
 
 
@@ -136,6 +141,17 @@ def test_variant_values_relative_to_parent():
     fr = load_scenario("friends_in_score").rule("commercial")
     assert (fr.weight_friends, fr.tie_pruning) == (0.3, 0.05)
     assert load_scenario("sesame").rule("commercial").weight_friends == 0.0
+
+    pw, cs = load_scenario("patchwork"), load_scenario("chilled_speech")
+    assert not pw.regulators.public_security.shares_records and cs.regulators.public_security.shares_records
+    assert pw.rule("points").speech_deduction == 0 and pw.rule("commercial").weight_speech == 0
+    # a recorded post costs as much as a recorded serious infraction
+    assert cs.rule("points").speech_deduction == cs.rule("points").serious_deduction
+    assert cs.rule("commercial").weight_speech == 0.3
+
+    rl = load_scenario("redlist")
+    assert not bl.regulators.civil_affairs.shares_records and rl.regulators.civil_affairs.shares_records
+    assert rl.rule("blacklist").redlist
 
 
 def test_single_rule_scenarios_have_the_intended_rules():

@@ -91,6 +91,23 @@ COMPARISONS: tuple[Comparison, ...] = (
         (Variant("baseline"), Variant("patchwork")),
         ("trust_generalized", "fraud_rate", "substandard_share", "share_sanctioned", "gini_wealth",
          "approval_mean")),
+    Comparison(
+        "speech", "Speech free vs speech scored",
+        "When critical posts cost points and commercial score, do people stop speaking, and what "
+        "does the town lose? Notice that nothing is banned and nobody is listed for a post, yet fewer "
+        "posts are made, and the critics drift to low grades; in the patchwork without the speech "
+        "penalties people post exactly as often as with no rules at all.",
+        (Variant("patchwork"), Variant("chilled_speech")),
+        ("speech_rate", "share_low_grade", "opted_in_commercial", "mean_commercial_score",
+         "approval_mean", "watched_mean")),
+    Comparison(
+        "redlist", "Redlist empty vs working",
+        "Rewarding the exemplary: who gets the perks, and does anyone behave better for them? Notice "
+        "how approval rises with the perks, more in the city than in the countryside, where perks "
+        "are harder to use, and that volunteering does not change.",
+        (Variant("blacklist"), Variant("redlist")),
+        ("share_redlisted", "approval_mean", "approval_urban", "approval_rural", "prosocial_rate",
+         "gini_income")),
 )
 COMPARISON_BY_KEY = {c.key: c for c in COMPARISONS}
 DEFAULT_METRICS = ("trust_generalized", "gini_wealth", "share_listed", "wrongful_listings_active",
