@@ -104,8 +104,7 @@ def purchases(model: ReputationModel):
     f.reputation[sold] += REPUTATION_LEARNING * ((1.0 - bad[sold] / sales[sold]) - f.reputation[sold])
     f.revenue = sales * f.price * (1.0 - cons.firm_revenue_loss)
     c.wealth[victims] -= b.fraud_loss_share * f.price[chosen[bad_buy]]
-    trust = c.trust_firms[buyers]
-    c.trust_firms[buyers] = trust + b.trust_learning * (~bad_buy - trust)
+    c.trust_firms[buyers] += trust_change(b, c.trust_firms[buyers], ~bad_buy)
     return bought, substandard, sales, bad
 
 
@@ -139,10 +138,21 @@ def guide_table(cdf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return guide, np.concatenate(([-np.inf], cdf, [np.inf]))
 
 
+def trust_change(b, trust: np.ndarray, experience: np.ndarray) -> np.ndarray:
+    """How much ``trust`` moves toward ``experience`` (1 good, 0 bad, or a share of good
+    ones): a good experience closes ``trust_learning`` of the gap, a bad one
+    ``betrayal_weight`` times as much (at most all of it). Trust is easy to lose and hard
+    to gain, so it rests well below the share of good experiences."""
+    gap = experience - trust
+    return np.where(gap < 0, min(1.0, b.trust_learning * b.betrayal_weight), b.trust_learning) * gap
+
+
 def transactions(model: ReputationModel):
     """Trust game on ties: the trustor lends a stake if trusting enough; the trustee
     repays with a return or cheats. Sanctions deter cheating; loan bans, published
-    lists and visible scores change whom people trust."""
+    lists and visible scores change whom people trust. The lender in a drawn deal learns
+    whether the borrower proved reliable in it, whether or not the stake was lent (one
+    sees how a contact deals), so trust is learned at the same pace whatever its level."""
     c, t, b = model.citizens, model.ties, model.config.behaviour
     rng = model.streams["transactions"]
     p = per_step(b.transactions_per_tie_per_year, model.config.run.days_per_step)
@@ -153,10 +163,10 @@ def transactions(model: ReputationModel):
     edge, flip, u_trust, u_keep = edge[live], flip[live], u_trust[live], u_keep[live]
     n_live = edge.size
     a, e, stake = np.empty(n_live, np.intp), np.empty(n_live, np.intp), np.empty(n_live)
-    trusted, kept = np.empty(n_live, bool), np.empty(n_live, bool)
+    trusted, reliable = np.empty(n_live, bool), np.empty(n_live, bool)
     blocks(model.two_cores, n_live,
-           partial(_trust_game, model, edge, flip, u_trust, u_keep, a, e, stake, trusted, kept))
-    cheat = trusted & ~kept
+           partial(_trust_game, model, edge, flip, u_trust, u_keep, a, e, stake, trusted, reliable))
+    kept, cheat = trusted & reliable, trusted & ~reliable
     # sums per citizen over the few citizens involved, numbered 0..m-1 in citizen order
     involved = np.zeros(c.n, bool)
     involved[a] = involved[e] = True
@@ -167,12 +177,11 @@ def transactions(model: ReputationModel):
     gain = b.return_rate * stake
     c.wealth[who] += (np.bincount(sa[kept], gain[kept], m) + np.bincount(se[kept], gain[kept], m)
                       - np.bincount(sa[cheat], stake[cheat], m) + np.bincount(se[cheat], stake[cheat], m))
-    n_kept = np.bincount(sa[kept], minlength=m)
-    n_cheat = np.bincount(sa[cheat], minlength=m)
-    seen = (n_kept + n_cheat) > 0
-    rate = n_kept[seen] / (n_kept[seen] + n_cheat[seen])
+    n_seen = np.bincount(sa, minlength=m)
+    seen = n_seen > 0
+    rate = np.bincount(sa[reliable], minlength=m)[seen] / n_seen[seen]
     lenders = who[seen]
-    c.trust_generalized[lenders] += b.trust_learning * (rate - c.trust_generalized[lenders])
+    c.trust_generalized[lenders] += trust_change(b, c.trust_generalized[lenders], rate)
     cheated, victim = np.zeros(c.n, bool), np.zeros(c.n, bool)
     cheated[e[cheat]] = True
     victim[a[cheat]] = True
@@ -180,10 +189,11 @@ def transactions(model: ReputationModel):
     return np.count_nonzero(trusted), np.count_nonzero(kept), cheated, victim
 
 
-def _trust_game(model: ReputationModel, edge, flip, u_trust, u_keep, a, e, stake, trusted, kept,
+def _trust_game(model: ReputationModel, edge, flip, u_trust, u_keep, a, e, stake, trusted, reliable,
                 part: slice) -> None:
     """The transactions in ``part`` of those drawn on ``edge``: who lends (``a``) to whom
-    (``e``), the ``stake``, whether the lender ``trusted`` and the borrower ``kept`` faith."""
+    (``e``), the ``stake``, whether the lender ``trusted`` and whether the borrower proved
+    ``reliable`` (kept faith, or would have, had the stake been lent)."""
     c, t, b, cons = model.citizens, model.ties, model.config.behaviour, model.cons
     edge, flip = edge[part], flip[part]
     a[part] = lender = np.where(flip, t.v[edge], t.u[edge])
@@ -198,7 +208,7 @@ def _trust_game(model: ReputationModel, edge, flip, u_trust, u_keep, a, e, stake
     afford = np.minimum(1.0, c.wealth[borrower] / np.maximum(stake[part], 1e-12))
     h = c.honesty[borrower]
     p_keep = afford * (h + (1.0 - h) * deterrence(model, "default", borrower))
-    kept[part] = trusted[part] & (u_keep[part] < p_keep)
+    reliable[part] = u_keep[part] < p_keep
 
 
 def infractions(model: ReputationModel, u: np.ndarray, u_serious: np.ndarray):

@@ -1,7 +1,9 @@
 """ReputationModel: citizens, firms and regulators under pluggable rule sets.
 
 A Mesa model whose citizens and firms are numpy arrays and whose six departments are
-Mesa agents. One step runs these phases, each vectorised over all citizens:
+Mesa agents. Before step 0 the society runs with no rule set until it is at rest
+(:mod:`.rest`); the rule sets begin at step 0. One step runs these phases, each
+vectorised over all citizens:
 
 1. interventions scheduled for this step change the scenario;
 2. behave: opt-in choices, purchases, trust-game transactions, infractions,
@@ -36,6 +38,7 @@ from .parallel import PARALLEL_FROM, blocks
 from .population import make_citizens, make_firms
 from .recording import Records, observe
 from .regulators import DOMAINS, Regulator
+from .rest import CACHE, capture, rest_key, restore, spin_up
 from .rules import REGISTRY, Consequences
 from .rules.base import join_chance
 from .scenario import Scenario
@@ -101,6 +104,7 @@ class ReputationModel(mesa.Model):
     The validated scenario in force is ``self.config`` (Mesa owns ``self.scenario``);
     interventions replace it during a run, and ``self.initial_config`` keeps the
     scenario as the run started (re-running it with ``self.seed`` repeats the run).
+    ``self.spin_up_steps`` is the number of no-rules steps run before step 0.
     """
 
     def __init__(self, scenario: str | Path | Scenario = "baseline", rng: Any = None,
@@ -113,9 +117,16 @@ class ReputationModel(mesa.Model):
         check_memory(self.config)
         self.streams = make_streams(seed)
         cfg = self.config
-        self.citizens = make_citizens(cfg.population, self.streams["population"])
-        self.firms = make_firms(cfg.population, self.streams["firms"])
-        self.ties = self._build_network()
+        self.regulators = {name: Regulator(self, name, getattr(cfg.regulators, name)) for name in DOMAINS}
+        cached = not wanted(cfg.population.n_citizens)  # streams drawn ahead are not plain generators
+        key = rest_key(cfg, seed) if cached else None
+        rest = CACHE.get(key) if cached else None
+        if rest is not None:
+            restore(self, rest)
+        else:
+            self.citizens = make_citizens(cfg.population, self.streams["population"])
+            self.firms = make_firms(cfg.population, self.streams["firms"])
+            self.ties = self._build_network()
         self._ahead = DrawAhead(self.streams) if wanted(self.citizens.n) else None
         self.two_cores = self._ahead is not None and self.citizens.n >= PARALLEL_FROM
         """Whether independent parts of a step are computed at once on two cores (:mod:`.parallel`)."""
@@ -126,12 +137,17 @@ class ReputationModel(mesa.Model):
         self.income_sort = metrics.NearReference(self.citizens.base_income, self.citizens.income_order())
         self.groups = self.group_index.masks()
         self.events = EventLog(cfg.run.record_events)
-        self.regulators = {name: Regulator(self, name, getattr(cfg.regulators, name)) for name in DOMAINS}
-        self.rules = [REGISTRY[r.kind](r, self) for r in cfg.rules]
         self.cons = Consequences(self.citizens.n, self.firms.n)
         self.last_acts: Acts | None = None
         self._standing: np.ndarray | None = None
         self._standing_step: int | None = None
+        if rest is None:
+            self._come_to_rest()
+            if cached:
+                CACHE.put(key, capture(self))
+        self.citizens.rest_trust[:] = self.citizens.trust_generalized
+        self.citizens.rest_trust_firms[:] = self.citizens.trust_firms
+        self.rules = [REGISTRY[r.kind](r, self) for r in cfg.rules]
         self._interventions = sorted(cfg.interventions, key=lambda iv: iv.step)
         self._configure()
         self._metrics = metrics.compute(self, None, None)
@@ -152,6 +168,18 @@ class ReputationModel(mesa.Model):
             groups = (c.urban * 3 + c.income_tercile if net.group_by == "urban_income" else c.education)
             return homophilous(n, net.mean_degree, net.homophily, groups.astype(np.int64), rng)
         return read_edge_list(net.path, n)
+
+    def _come_to_rest(self) -> None:
+        """The spin-up: the society without its rule sets (and without an event record)
+        until it is at rest; the steps it ran are ``self.spin_up_steps``."""
+        cfg = self.config
+        self.config, self.rules = cfg.without_rules(), []
+        self.events.enabled = False
+        self._configure()
+        self.spin_up_steps = spin_up(self, cfg.run.spin_up)
+        self.config = cfg
+        self.events.enabled = cfg.run.record_events
+        self.cons = Consequences(self.citizens.n, self.firms.n)
 
     def _configure(self) -> None:
         """Derive per-step quantities from the current configuration."""
@@ -187,6 +215,15 @@ class ReputationModel(mesa.Model):
             raise
 
     def _phases(self) -> None:
+        acts, rec = self.advance(plan_next=self.steps < self.config.run.steps)
+        self._metrics = metrics.compute(self, acts, rec)
+        self.datacollector.collect(self)
+        if self.steps >= self.config.run.steps:
+            self.running = False
+
+    def advance(self, plan_next: bool = True) -> tuple[Acts, Records]:
+        """The phases of a step without collecting metrics: behaviour, records, rule
+        sets, consequences, adaptation (``plan_next``: whether another step follows)."""
         for rule in self.active:
             rule.behave()
         acts = act(self)
@@ -203,11 +240,8 @@ class ReputationModel(mesa.Model):
             rule.expire()
         self._adapt(rec, cons)
         if self._ahead is not None:  # this step has drawn all it draws: the next one's draws start
-            self._ahead.next_step(plan_next=self.steps < self.config.run.steps)
-        self._metrics = metrics.compute(self, acts, rec)
-        self.datacollector.collect(self)
-        if self.steps >= self.config.run.steps:
-            self.running = False
+            self._ahead.next_step(plan_next=plan_next)
+        return acts, rec
 
     def _apply_interventions(self) -> None:
         due = {}
@@ -256,7 +290,7 @@ class ReputationModel(mesa.Model):
         benefit = cons.reward[part] * reached[part]
         c.income[part] = c.base_income[part] * (1.0 - loss + benefit)
         wealth = c.wealth[part]
-        wealth += dps * c.income[part] * (1.0 - b.spend_share)
+        wealth += dps * (1.0 - b.spend_share) * (c.income[part] - wealth / max(cfg.population.wealth_days, 1e-9))
         np.maximum(wealth, 0.0, out=wealth)
         if not self.active:
             return
@@ -271,8 +305,8 @@ class ReputationModel(mesa.Model):
         sanction_ewma += ewma * ((cons.sanctioned[part] | (loss > 0)) - sanction_ewma)
         wronged = (rec.any_false(part) & recorded) | wrongly_listed[part]
         error_ewma += ewma * (wronged - error_ewma)
-        order = 0.5 * (c.trust_generalized[part] + c.trust_firms[part]) - 0.5 * (
-            c.initial_trust[part] + cfg.population.initial_trust_firms)
+        order = 0.5 * (c.trust_generalized[part] + c.trust_firms[part] - c.rest_trust[part]
+                       - c.rest_trust_firms[part])
         p0 = min(max(cfg.population.initial_approval, 1e-6), 1 - 1e-6)
         logit = (np.log(p0 / (1.0 - p0)) + a.weight_benefit * benefit_ewma
                  - a.weight_sanction * sanction_ewma - a.weight_error * error_ewma

@@ -26,8 +26,6 @@ diapers versus video games (002, 004)."""
 
 CONSUMPTION_CONCENTRATION = 8.0
 """Concentration of the Beta distribution of purchase habits: assumption."""
-WEALTH_SPREAD = 0.5
-"""Standard deviation of the log of initial wealth around its income-based mean: assumption."""
 FIRM_CONCENTRATION = 20.0
 """Concentration of the Beta distributions of firm quality and tax compliance: assumption."""
 PRICE_SPREAD = 0.2
@@ -67,7 +65,8 @@ class Citizens:
     benefit_ewma: np.ndarray     # recent rewards received, in [0, 1]
     sanction_ewma: np.ndarray    # recent sanctions suffered, in [0, 1]
     error_ewma: np.ndarray       # recent wrongful records, in [0, 1]
-    initial_trust: np.ndarray
+    rest_trust: np.ndarray       # trust in contacts at step 0 (the rest state), to measure change
+    rest_trust_firms: np.ndarray  # trust in firms at step 0
     n: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -80,11 +79,20 @@ class Citizens:
         order[(self.income_rank * self.n).astype(np.intp)] = np.arange(self.n)
         return order
 
+    def shift_clock(self, offset: int) -> None:
+        """Move every step stamp by ``offset`` steps (the spin-up's steps become negative
+        when step 0 begins); stamps meaning 'never' or 'none' stay as they are."""
+        for stamp in (self.last_serious, self.last_default):
+            stamp[stamp != NEVER] += offset
+        self.judgement_due[self.judgement_due >= 0] += offset
+
 
 def make_citizens(cfg: PopulationConfig, rng: np.random.Generator) -> Citizens:
     """Draw a population. Income depends on residence and education; honesty, speech
     inclination and consumption habits are drawn independently of both, so any
-    group difference in behaviour has to come from the mechanisms."""
+    group difference in behaviour has to come from the mechanisms. Wealth starts at
+    ``wealth_days`` of income and trust at its configured start: the spin-up
+    (:mod:`.rest`) brings both to the rest state of the society's own mechanisms."""
     n = cfg.n_citizens
     urban = rng.random(n) < cfg.urban_share
     education = rng.choice(3, size=n, p=np.asarray(cfg.education_shares) / sum(cfg.education_shares)).astype(np.int8)
@@ -102,20 +110,22 @@ def make_citizens(cfg: PopulationConfig, rng: np.random.Generator) -> Citizens:
     mean_consumption = CONSUMPTION_BY_AGE[age_group]
     consumption = rng.beta(CONSUMPTION_CONCENTRATION * mean_consumption,
                            CONSUMPTION_CONCENTRATION * (1.0 - mean_consumption))
-    wealth = base_income * cfg.initial_wealth_days * rng.lognormal(0.0, WEALTH_SPREAD, n)
+    wealth = base_income * cfg.wealth_days
     trust_gen = np.full(n, cfg.initial_trust_generalized)
+    trust_firms = np.full(n, cfg.initial_trust_firms)
     return Citizens(
         urban=urban, education=education, age_group=age_group, base_income=base_income,
         income_tercile=income_tercile, income_rank=income_rank, honesty=honesty,
         speech_inclination=speech, consumption=consumption, wealth=wealth,
-        trust_generalized=trust_gen, trust_firms=np.full(n, cfg.initial_trust_firms),
+        trust_generalized=trust_gen, trust_firms=trust_firms,
         approval=np.full(n, cfg.initial_approval), watched=np.zeros(n),
         income=base_income.copy(), last_serious=np.full(n, NEVER, dtype=np.int32),
         last_default=np.full(n, NEVER, dtype=np.int32),
         judgement_due=np.full(n, -1, dtype=np.int32), judgement_wrongful=np.zeros(n, bool),
         benefit_ewma=np.zeros(n), sanction_ewma=np.zeros(n), error_ewma=np.zeros(n),
-        initial_trust=trust_gen.copy(),
+        rest_trust=trust_gen.copy(), rest_trust_firms=trust_firms.copy(),
     )
+
 
 
 @dataclass(eq=False)

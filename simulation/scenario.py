@@ -146,8 +146,12 @@ class PopulationConfig(_Strict):
     """Shares of young, middle-aged and older citizens [0-1 each, sum 1]. Default
     0.3/0.45/0.25 (assumption)."""
 
-    initial_wealth_days: float = Field(90.0, ge=0.0, le=10_000.0)
-    """Initial wealth as days of own income [days]. Default 90 (assumption)."""
+    wealth_days: float = Field(90.0, ge=0.0, le=10_000.0)
+    """Wealth a citizen holds at rest, as days of own income [days]: each day savings add
+    ``1 - spend_share`` of income and spending out of wealth takes ``(1 - spend_share) /
+    wealth_days`` of wealth, so wealth settles near ``wealth_days`` of income (trade, fraud,
+    sanctions and rewards move it from there). Citizens start the spin-up at exactly this
+    wealth. Default 90 (assumption)."""
 
     honesty_mean: Share = 0.85
     """Mean latent honesty: the chance a citizen keeps a commitment when nothing but
@@ -167,12 +171,15 @@ class PopulationConfig(_Strict):
     Default 4 (assumption)."""
 
     initial_trust_generalized: Share = 0.4
-    """Initial trust in strangers and contacts [0-1]. Default 0.4: low, as 76% call a
-    lack of trust in society a problem (003)."""
+    """Trust in strangers and contacts at the start of the spin-up [0-1]; the rest state
+    at step 0 is what the trust mechanism makes of it (``behaviour.betrayal_weight`` carries
+    the low trust). Default 0.4: low, as 76% call a lack of trust in society a problem (003),
+    close to the rest state, so the spin-up is short."""
 
     initial_trust_firms: Share = 0.4
-    """Initial trust that firms sell what they promise [0-1]. Default 0.4: low after
-    food-safety and counterfeit scandals (002, 003)."""
+    """Trust that firms sell what they promise at the start of the spin-up [0-1]. Default
+    0.4: low after food-safety and counterfeit scandals (002, 003), close to the rest
+    state."""
 
     initial_approval: Share = 0.5
     """Initial approval of the scoring system, before anyone has experienced it [0-1].
@@ -285,8 +292,15 @@ class BehaviourConfig(_Strict):
     """Share of the gap between perceived and signalled watch closed each step [0-1].
     Default 0.1 (assumption)."""
     trust_learning: Share = 0.1
-    """Share of the gap closed by each experience when trust is updated [0-1]. Default
+    """Share of the gap closed by a good experience when trust is updated [0-1]. Default
     0.1 (assumption)."""
+    betrayal_weight: float = Field(8.0, ge=1.0, le=100.0)
+    """How many times more a bad experience (a contact who breaks a deal, a substandard
+    purchase) lowers trust than a good one raises it: trust falls by ``trust_learning x
+    betrayal_weight`` (at most all) of itself [ratio]. Default 8: trust is easy to lose
+    and hard to gain (Slovic 1993's asymmetry principle); 8 puts the no-rules society at
+    rest at the low trust the sources describe (about 0.4; 76% call a lack of trust a
+    problem, 003) with the default honesty (assumption, see docs/model.md)."""
     approval_learning: Share = 0.05
     """Share of the gap to the experienced approval closed each step [0-1]. Default
     0.05 (assumption)."""
@@ -660,6 +674,11 @@ class Intervention(_Strict):
 class RunConfig(_Strict):
     """Length and resolution of a run."""
 
+    spin_up: Annotated[int, Field(ge=0, le=100_000)] | Literal["auto"] = "auto"
+    """Steps the society runs with no rule set before step 0, so that a run starts from
+    the rest state of its own mechanisms and what it shows is the rules' doing [steps];
+    ``auto`` runs until the society has stopped drifting (see docs/model.md,
+    Initialisation). Rule sets, their records and lists start at step 0. Default auto."""
     steps: int = Field(200, ge=1, le=1_000_000)
     """Number of steps a run lasts [steps]. Default 200 (about four years at 7 days)."""
     days_per_step: int = Field(7, ge=1, le=365)
@@ -709,6 +728,16 @@ class Scenario(_Strict):
 
             check_interventions(self)
         return self
+
+    def without_rules(self) -> Scenario:
+        """This scenario's no-rules twin: the same society with no rule set and without
+        the scheduled changes to rule sets. Run with the same seed it shares this
+        scenario's population, network, rest state and every draw the rules do not
+        change (common random numbers), so the difference between the two runs is the
+        rules' doing."""
+        kept = [iv for iv in self.interventions if not iv.path.startswith("rules.")]
+        return self.model_copy(update={"title": f"{self.title} without rules", "rules": [],
+                                       "interventions": kept})
 
     def rule(self, kind: str):
         """The rule set of this kind, or None."""
