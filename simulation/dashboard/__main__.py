@@ -6,9 +6,11 @@
     python -m simulation.dashboard assets          # fetch the front-end files (once, online)
     python -m simulation.dashboard assets --check  # only report what is missing
 
-Before serving, the front-end files are checked and, if some are missing, fetched from
-the npm registry (skip with --no-fetch). The server sends nothing home (no usage
-statistics, no version check) and binds to 127.0.0.1 unless told otherwise.
+When the server loads the app, the front-end files are checked and, if some are
+missing, fetched from the npm registry (skip with --no-fetch); it then serves them
+read-only from the cache (see offline.prepare_server, which ``solara run app.py`` runs
+too). The server sends nothing home (no usage statistics, no version check) and binds
+to 127.0.0.1 unless told otherwise.
 """
 
 from __future__ import annotations
@@ -51,41 +53,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "assets":
+        return assets(check_only=args.check)
+    env = {**os.environ, **SERVER_ENV}
+    if args.no_fetch:
+        env[offline.NO_FETCH_ENV] = "1"
+    command = solara_command(args.host, args.port)
+    print(f"scoresim dashboard: http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
+    os.execve(command[0], command, env)
+    return 0  # pragma: no cover
 
+
+def assets(check_only: bool) -> int:
+    """The ``assets`` command: fetch the missing front-end files, or only report them."""
     try:
         absent = offline.missing()
     except offline.AssetsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "assets":
-        if not absent:
-            print(f"front-end files complete in {offline.cache_dir()}")
-            return 0
-        if args.check:
-            print("missing: " + ", ".join(p.spec for p in absent), file=sys.stderr)
-            return 1
-        try:
+    if absent and check_only:
+        print("missing: " + ", ".join(p.spec for p in absent), file=sys.stderr)
+        return 1
+    try:
+        if absent:
             offline.fetch(absent)
-        except offline.AssetsError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        print(f"front-end files complete in {offline.cache_dir()}")
-        return 0
-
-    if absent and not args.no_fetch:
-        try:
-            offline.fetch(absent)
-        except offline.AssetsError as exc:
-            print(f"warning: {exc}\nThe page needs internet until the front-end files are fetched.",
-                  file=sys.stderr)
-    elif absent:
-        print("warning: front-end files missing (" + ", ".join(p.spec for p in absent) + "); the page needs "
-              "internet until 'python -m simulation.dashboard assets' has been run.", file=sys.stderr)
-    env = {**os.environ, **SERVER_ENV}
-    command = solara_command(args.host, args.port)
-    print(f"scoresim dashboard: http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
-    os.execve(command[0], command, env)
-    return 0  # pragma: no cover
+    except offline.AssetsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"front-end files complete in {offline.cache_dir()}")
+    return 0
 
 
 if __name__ == "__main__":

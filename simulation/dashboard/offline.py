@@ -13,8 +13,11 @@ upgraded. Run it once while online::
     python -m simulation.dashboard assets          # fetch what is missing
     python -m simulation.dashboard assets --check  # only report
 
-The dashboard's launcher (``python -m simulation.dashboard``) runs the same check
-and fetches what is missing before it starts the server.
+:func:`prepare_server` runs when a Solara server loads the app, however it was
+started (``python -m simulation.dashboard`` or ``solara run app.py``): it fetches what
+is missing (unless ``SCORESIM_NO_FETCH=1``), serves the cache read-only
+(:mod:`simulation.dashboard.frontend_cache`) and says in the terminal what to run
+when files are missing and could not be fetched.
 """
 
 from __future__ import annotations
@@ -36,6 +39,13 @@ MARKER = ".scoresim-complete"
 
 SKIP_SUFFIXES = (".map",)
 """Files not unpacked (source maps are large and only serve debugging)."""
+
+NO_FETCH_ENV = "SCORESIM_NO_FETCH"
+"""Set to 1 and a starting server does not fetch missing files (the launcher's --no-fetch)."""
+
+NPM_QUICK_FAILURE = ("--fetch-retries=1", "--fetch-retry-mintimeout=1000", "--fetch-retry-maxtimeout=4000")
+"""npm's defaults retry for about 70 s before failing without a network; a server that
+starts offline should say so within seconds (measured: about 2 s with these)."""
 
 _SPEC = re.compile(r"(?:\{\{\s*cdn\s*\}\}|getCdn\(\)\}|solara_cdn\}?)/((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+)/")
 
@@ -123,10 +133,11 @@ def fetch(packages: list[Package], folder: Path | None = None, log=print) -> Non
             log(f"fetching {package.spec} from the npm registry ...")
             try:
                 out = subprocess.run(
-                    [npm, "pack", package.spec, "--pack-destination", tmp, "--silent"],
+                    [npm, "pack", package.spec, "--pack-destination", tmp, "--silent", *NPM_QUICK_FAILURE],
                     check=True, capture_output=True, text=True, cwd=tmp, timeout=600)
             except subprocess.CalledProcessError as exc:
-                raise AssetsError(f"npm pack {package.spec} failed: {exc.stderr.strip()[-500:]}") from None
+                said = exc.stderr.strip()[-500:] or f"exit status {exc.returncode}; is the npm registry reachable?"
+                raise AssetsError(f"npm pack {package.spec} failed: {said}") from None
             except subprocess.TimeoutExpired:
                 raise AssetsError(f"npm pack {package.spec} took more than 10 minutes; giving up.") from None
             tarball = Path(tmp) / out.stdout.strip().splitlines()[-1]
@@ -165,3 +176,46 @@ def ensure(folder: Path | None = None, log=print) -> list[Package]:
     if todo:
         fetch(todo, folder, log=log)
     return todo
+
+
+def prepare_server(log=None) -> None:
+    """Make the Solara server that is loading the app work without internet: no usage
+    statistics and no "Solara check" call home, the front-end files fetched if missing
+    (unless :data:`NO_FETCH_ENV` is 1), the cache served read-only, and a message in
+    the terminal (and on the page) when files are missing and could not be fetched.
+    Does nothing when the app is only imported (no Solara server in this process)."""
+    if "solara.server.starlette" not in sys.modules:
+        return
+    import solara.checks
+    import solara.server.settings as server_settings
+    import solara.settings
+
+    log = log or (lambda msg: print(f"scoresim: {msg}", file=sys.stderr, flush=True))
+    server_settings.telemetry.mixpanel_enable = False
+    solara.checks.should_perform_solara_check = lambda: False  # an iframe to solara.dev in dev mode
+    if not solara.settings.assets.proxy:
+        log("Solara's asset proxy is off (Solara turns it off inside VS Code, Colab and Voila), so the page "
+            "loads its front end from the internet. Start with SOLARA_ASSETS_PROXY=true or with "
+            "'python -m simulation.dashboard'.")
+        return
+    folder = Path(server_settings.assets.proxy_cache_dir)
+    reason = "not fetched (SCORESIM_NO_FETCH=1)"
+    try:
+        absent = missing(folder)
+        if absent and os.environ.get(NO_FETCH_ENV) != "1":
+            try:
+                fetch(absent, folder, log=log)
+            except AssetsError as exc:
+                reason = f"could not be fetched: {exc}"
+            absent = missing(folder)
+    except AssetsError as exc:  # pragma: no cover - depends on solara's layout
+        log(str(exc))
+        absent = []
+    from . import frontend_cache
+
+    frontend_cache.install(folder)
+    if absent:
+        log("the dashboard's front-end files are missing from " + str(folder) + " ("
+            + ", ".join(p.spec for p in absent) + ") and " + reason + ". Without them the page cannot load; "
+            "it shows what to do instead. While online, run once: python -m simulation.dashboard assets "
+            "(needs npm), then start the dashboard again.")

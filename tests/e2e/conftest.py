@@ -69,17 +69,17 @@ def server(server_process) -> str:
 
 
 @contextlib.contextmanager
-def serve(log_path: Path, **extra_env: str):
-    """The dashboard served by its launcher on 127.0.0.1, as a user starts it, with its
-    output in ``log_path``: (url, process); stopped (and its log shown if it had a
-    traceback) on exit."""
+def serve(log_path: Path, command: tuple[str, ...] = ("-m", "simulation.dashboard", "--no-fetch"), **extra_env: str):
+    """The dashboard served on 127.0.0.1 as a user starts it (by default with its launcher;
+    ``command`` is what follows ``python``, without the port), with its output in
+    ``log_path``: (url, process); stopped (and its log shown if it had a traceback) on exit."""
     port = free_port()
     env = {**os.environ,
            "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/",  # a closed port: a cache miss fails loudly
            "PYTHONUNBUFFERED": "1", **extra_env}
     env.pop("PYTEST_CURRENT_TEST", None)
     log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "simulation.dashboard", "--port", str(port), "--no-fetch"],
+    proc = subprocess.Popen([sys.executable, *command, "--port", str(port)],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
