@@ -106,13 +106,17 @@ def test_firm_listing_raises_quality():
 def test_redlist_rewards_the_exemplary_without_making_more_of_them():
     """Redlist perks (002) need civil affairs to pass on who volunteers: in blacklist
     nobody is redlisted; in redlist many are, their income is above the same people's
-    with no rules and approval rises, but volunteering does not change."""
+    with no rules and approval rises, more in the city, where perks are easier to use,
+    than in the countryside; but volunteering does not change."""
     assert (over_seeds("blacklist", "share_redlisted") == 0).all()
     assert (over_seeds("redlist", "share_redlisted") > 0.05).all()
     for seed in SEEDS:
         ratio = own_vs_twin("redlist", seed, income, lambda m: rule(m, "blacklist").redlisted)
         assert ratio > 1.0, (seed, ratio)
     assert (over_seeds("redlist", "approval_mean") > over_seeds("blacklist", "approval_mean")).all()
+    gained = {group: over_seeds("redlist", f"approval_{group}") - over_seeds("blacklist", f"approval_{group}")
+              for group in ("urban", "rural")}
+    assert (gained["urban"] > gained["rural"]).all(), gained  # perks are harder to use in the countryside
     np.testing.assert_allclose(over_seeds("redlist", "prosocial_rate"), over_seeds("blacklist", "prosocial_rate"))
 
 

@@ -95,16 +95,18 @@ COMPARISONS: tuple[Comparison, ...] = (
         "speech", "Speech free vs speech scored",
         "When critical posts cost points and commercial score, do people stop speaking, and what "
         "does the town lose? Notice that nothing is banned and nobody is listed for a post, yet fewer "
-        "posts are made, and the critics drift to low grades; in the patchwork without the speech "
-        "penalties people post exactly as often as with no rules at all.",
+        "posts are made from the first weeks, a few critics slip to low grades and fewer people join "
+        "the commercial score; in the patchwork without the speech penalties people post exactly as "
+        "often as with no rules at all.",
         (Variant("patchwork"), Variant("chilled_speech")),
         ("speech_rate", "share_low_grade", "opted_in_commercial", "mean_commercial_score",
          "approval_mean", "watched_mean")),
     Comparison(
         "redlist", "Redlist empty vs working",
         "Rewarding the exemplary: who gets the perks, and does anyone behave better for them? Notice "
-        "how approval rises with the perks, more in the city than in the countryside, where perks "
-        "are harder to use, and that volunteering does not change.",
+        "that the redlist fills at once when its first year has passed, that approval then rises, "
+        "more in the city than in the countryside, where perks are harder to use, and that "
+        "volunteering does not change.",
         (Variant("blacklist"), Variant("redlist")),
         ("share_redlisted", "approval_mean", "approval_urban", "approval_rural", "prosocial_rate",
          "gini_income")),
