@@ -10,6 +10,7 @@ numbers move. Each test's docstring states the lesson.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -50,9 +51,10 @@ def vs_twin(name: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
     return over_seeds(name, metric), over_seeds(name, metric, twin=True)
 
 
-def own_vs_twin(name: str, seed: int, attribute: str, who) -> float:
-    """Mean of a per-citizen quantity over the citizens ``who(model)`` picks at the end
-    of a run, divided by the same citizens' mean in the twin."""
+def own_vs_twin(name: str, seed: int, attribute: Callable[[ReputationModel], np.ndarray],
+                who: Callable[[ReputationModel], np.ndarray]) -> float:
+    """Mean of a per-citizen quantity (``attribute(model)``) over the citizens
+    ``who(model)`` picks at the end of a run, divided by the same citizens' mean in the twin."""
     model, twin = run(name, seed), run(name, seed, twin=True)
     mask = who(model)
     assert mask.any(), f"{name}, seed {seed}: nobody to compare"
@@ -66,10 +68,12 @@ def rule(model: ReputationModel, kind: str):
 
 
 def income(model: ReputationModel) -> np.ndarray:
+    """Each citizen's income this step."""
     return model.citizens.income
 
 
 def ties(model: ReputationModel) -> np.ndarray:
+    """Each citizen's number of active ties."""
     return model.ties.degree()
 
 
