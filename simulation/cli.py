@@ -26,6 +26,7 @@ from .metrics import CONFUSION_CELLS, CONFUSION_GROUPS, METRICS
 from .model import ReputationModel
 from .overrides import ScenarioError, apply_overrides, parse_value
 from .scenario import Scenario
+from .twin import has_rules, no_rules_twin
 
 EXIT_OK = 0
 EXIT_WRITE_FAILED = 1
@@ -45,6 +46,9 @@ COUNT_METRICS = frozenset({"wrongful_listings_active", "appeals_pending"})
 """Metrics that count citizens or appeals, shown as whole numbers."""
 
 OUTPUT_FORMATS = (".csv", ".parquet")
+
+VS_CHOICES = ("twin", "none")
+"""What ``run --vs`` compares the run with: its no-rules twin (the default), or nothing."""
 
 EPILOG = """\
 examples:
@@ -143,14 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
     run = _add_command(
         sub, "run", "run a scenario and summarise its outcome",
         "Run a scenario, print the seed used and a summary of key metrics at step 0 "
-        "and at the end. With --out, also write the full metrics table, the "
-        "per-group confusion matrix and the exact scenario used (to repeat the run).",
+        "and at the end. Unless --vs none, also run the scenario's no-rules twin (the "
+        "same society, seed, values and steps without the rule sets; it doubles the "
+        "run time) and print each metric's value without rules and the difference, "
+        "which is the rules' doing (a scenario without rules is its own twin). With "
+        "--out, also write the full metrics table, the twin's, the per-group confusion "
+        "matrix and the exact scenario used (to repeat the run).",
         epilog="examples:\n"
                "  %(prog)s baseline --steps 50 --seed 7\n"
                "  %(prog)s blacklist --set population.n_citizens=5000 --set rules.blacklist.grace_days=60\n"
                "  %(prog)s patchwork --seed 7 --out runs/patchwork.parquet\n"
-               "      writes runs/patchwork.parquet, runs/patchwork.confusion.parquet and\n"
-               "      runs/patchwork.scenario.yaml",
+               "      writes runs/patchwork.parquet, runs/patchwork.twin.parquet,\n"
+               "      runs/patchwork.confusion.parquet and runs/patchwork.scenario.yaml\n"
+               "  %(prog)s blacklist --seed 7 --vs none     # the scenario alone, in half the time",
     )
     run.add_argument("scenario", metavar="SCENARIO",
                      help="a shipped scenario name (see 'list') or the path of a scenario YAML file")
@@ -169,9 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, metavar="FILE",
                      help="write the metrics of every step (index 'step', plus columns 'seed' and "
                           "'scenario') to FILE.csv or FILE.parquet, chosen by extension; also writes "
-                          "FILE's stem + '.confusion.csv|.parquet' (per-group confusion matrix) and "
-                          "+ '.scenario.yaml' (the exact scenario, to re-run with the printed seed). "
-                          "Existing files are replaced; each is written completely or not at all")
+                          "FILE's stem + '.twin.csv|.parquet' (the no-rules twin's metrics, same "
+                          "columns, scenario '<SCENARIO> without rules'; not with --vs none or a "
+                          "scenario without rules), + '.confusion.csv|.parquet' (per-group confusion "
+                          "matrix) and + '.scenario.yaml' (the exact scenario, to re-run with the "
+                          "printed seed). Existing files are replaced; each is written completely "
+                          "or not at all")
+    run.add_argument("--vs", choices=VS_CHOICES, default="twin",
+                     help="what to set the run against: 'twin' (default) also runs the scenario's "
+                          "no-rules twin and prints, per metric, its final value and the difference "
+                          "(scenario minus twin); 'none' runs the scenario alone (half the time)")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="no progress bar (it is also hidden when stderr is not a terminal)")
 
@@ -347,37 +363,45 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    out_files = _check_out(args.out) if args.out is not None else None
     overrides = {path: parse_value(value) for path, value in args.overrides}
     if args.steps is not None:
         overrides["run.steps"] = args.steps
     scenario = apply_overrides(load_scenario(args.scenario), overrides)
+    with_twin = args.vs == "twin" and has_rules(scenario)
+    out_files = _check_out(args.out, with_twin) if args.out is not None else None
     label = args.scenario
     model = ReputationModel(scenario, rng=args.seed)
+    twin = no_rules_twin(model) if with_twin else None
     used = model.initial_config.model_dump(mode="json")
     total = model.config.run.steps
 
     print(f"scenario  {label}: {model.config.title}")
     print(f"rules     {', '.join(r.kind for r in model.config.rules) or 'none'}")
     print(f"citizens  {model.config.population.n_citizens}    steps  {total}")
-    print(f"seed      {model.seed}    (repeat this run with --seed {model.seed})", flush=True)
+    print(f"seed      {model.seed}    (repeat this run with --seed {model.seed})")
+    if twin is not None:
+        print("twin      the same run without rules, same seed (--vs none to skip it)")
+    elif args.vs == "twin":
+        print("twin      none: this scenario has no rules, so it is its own no-rules twin")
+    sys.stdout.flush()
 
+    runs = [(model, _short(label))] + ([(twin, f"{_short(label)} without rules")] if twin else [])
     try:
-        _step_all(model, total, quiet=args.quiet, desc=_short(label))
+        for run, desc in runs:
+            _step_all(run, total, quiet=args.quiet, desc=desc)
     except KeyboardInterrupt:
-        print(f"\ninterrupted at step {model.steps} of {total}; nothing written.", file=sys.stderr)
+        print(f"\ninterrupted at step {run.steps} of {total}{' (twin)' if run is twin else ''}; "
+              "nothing written.", file=sys.stderr)
         return EXIT_INTERRUPTED
 
     frame = model.metrics_frame()
+    twin_frame = twin.metrics_frame() if twin is not None else None
     print()
-    print(_summary(frame))
+    print(_summary(frame, twin_frame))
 
     if out_files is None:
         return EXIT_OK
-    metrics_path, confusion_path, scenario_path = out_files
-    table = frame.copy()
-    table.insert(0, "scenario", label)
-    table.insert(0, "seed", model.seed)
+    metrics_path, confusion_path, scenario_path, twin_path = out_files
     confusion = model.confusion_table()
     confusion.insert(1, "seed", model.seed)
     confusion.insert(2, "scenario", label)
@@ -394,10 +418,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(scenario_text)
 
+    items = [(metrics_path, write_table(_labelled(frame, model.seed, label), True)),
+             (confusion_path, write_table(confusion, False)),
+             (scenario_path, write_text)]
+    if twin_path is not None:
+        items.append((twin_path, write_table(_labelled(twin_frame, model.seed, f"{label} without rules"), True)))
     try:
-        _write_atomically([(metrics_path, write_table(table, True)),
-                           (confusion_path, write_table(confusion, False)),
-                           (scenario_path, write_text)])
+        _write_atomically(items)
     except KeyboardInterrupt:
         print("\ninterrupted while writing; nothing written.", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -405,9 +432,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: could not write the outputs next to {metrics_path}: "
               f"{exc.strerror or exc}; nothing written.", file=sys.stderr)
         return EXIT_WRITE_FAILED
-    for path in out_files:
+    for path, _ in items:
         print(f"wrote     {path}")
     return EXIT_OK
+
+
+def _labelled(frame, seed: int, label: str):
+    """The metrics table as written by ``--out``: columns ``seed`` and ``scenario`` first."""
+    table = frame.copy()
+    table.insert(0, "scenario", label)
+    table.insert(0, "seed", seed)
+    return table
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -612,49 +647,60 @@ def _step_all(model: ReputationModel, total: int, quiet: bool, desc: str) -> Non
             bar.update(1)
 
 
-def _format(name: str, value: float) -> str:
+def _format(name: str, value: float, sign: bool = False) -> str:
     if value != value:  # NaN
         return "nan"
+    plus = "+" if sign else ""
     if name in COUNT_METRICS and float(value).is_integer():
-        return f"{int(value)}"
-    return f"{value:.4f}"
+        return f"{int(value):{plus}d}"
+    return f"{value:{plus}.4f}"
 
 
-def _summary(frame) -> str:
+def _summary(frame, twin=None) -> str:
+    """The summary table: each of :data:`SUMMARY_METRICS` at the first and last step and,
+    with the twin's metrics, the twin's last value and the difference (scenario - twin)."""
     first, last = frame.index[0], frame.index[-1]
     names = [m for m in SUMMARY_METRICS if m in frame.columns]
     width = max(len("metric"), *(len(m) for m in names))
-    head_a, head_b = f"step {first}", f"step {last}"
-    col = max(10, len(head_a), len(head_b))
-    lines = [f"{'metric':<{width}}  {head_a:>{col}}  {head_b:>{col}}"]
+    heads = [f"step {first}", f"step {last}"] + (["no rules", "difference"] if twin is not None else [])
+    col = max(10, *(len(h) for h in heads))
+    lines = ["  ".join([f"{'metric':<{width}}", *(f"{h:>{col}}" for h in heads)])]
     for m in names:
-        start, end = _format(m, frame.at[first, m]), _format(m, frame.at[last, m])
-        lines.append(f"{m:<{width}}  {start:>{col}}  {end:>{col}}")
+        cells = [_format(m, frame.at[first, m]), _format(m, frame.at[last, m])]
+        if twin is not None:
+            cells += [_format(m, twin.at[last, m]), _format(m, frame.at[last, m] - twin.at[last, m], sign=True)]
+        lines.append("  ".join([f"{m:<{width}}", *(f"{c:>{col}}" for c in cells)]))
+    if twin is not None:
+        lines.append(f"(no rules: this run without its rule sets, same seed, at step {last}; "
+                     "difference = scenario - no rules)")
     return "\n".join(lines)
 
 
-def _out_paths(out: Path) -> tuple[Path, Path, Path]:
+def _out_paths(out: Path, twin: bool) -> tuple[Path, Path, Path, Path | None]:
+    """The metrics, confusion, scenario and (with a twin) twin paths ``--out`` writes."""
     ext = out.suffix
-    return out, out.with_suffix(f".confusion{ext}"), out.with_suffix(".scenario.yaml")
+    return (out, out.with_suffix(f".confusion{ext}"), out.with_suffix(".scenario.yaml"),
+            out.with_suffix(f".twin{ext}") if twin else None)
 
 
-def _check_out(out: Path) -> tuple[Path, Path, Path]:
-    """The three output paths of ``--out``, or UsageError if they cannot be written
-    (found before the run, so that no computed result is lost)."""
+def _check_out(out: Path, twin: bool) -> tuple[Path, Path, Path, Path | None]:
+    """The output paths of ``--out`` (see :func:`_out_paths`), or UsageError if they
+    cannot be written (found before the run, so that no computed result is lost)."""
     if "\x00" in str(out):
         raise UsageError(f"--out {shown(out)}: a file name cannot contain a NUL character.")
     if out.suffix.lower() not in OUTPUT_FORMATS:
         raise UsageError(f"--out {shown(out)}: unknown file type '{shown(out.suffix) or '(none)'}'; "
                          "use a name ending in .csv or .parquet.")
-    paths = _out_paths(out)
+    paths = _out_paths(out, twin)
+    written = [p for p in paths if p is not None]
     try:
-        for path in paths:
+        for path in written:
             if path.is_dir():
                 raise UsageError(f"--out {out}: {path} is a directory.")
     except OSError as exc:
         raise UsageError(f"--out {shown(out)}: {exc.strerror or exc}.") from None
     _check_directory(out)
-    for path in paths:  # the names the writer will use for its temporary files must fit too
+    for path in written:  # the names the writer will use for its temporary files must fit too
         try:
             fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             os.close(fd)

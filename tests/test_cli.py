@@ -14,8 +14,12 @@ import pytest
 import yaml
 
 from simulation import cli, scenario_names
+from simulation.catalog import load_scenario
 from simulation.cli import main
 from simulation.metrics import METRICS
+from simulation.model import ReputationModel
+from simulation.overrides import apply_overrides
+from simulation.twin import no_rules_twin
 
 SMALL = ["--set", "population.n_citizens=200", "--steps", "10"]
 
@@ -124,6 +128,69 @@ def test_summary_shows_the_key_metrics(capsys):
     for name in cli.SUMMARY_METRICS:
         assert re.search(rf"^{name}\s+\S+\s+\S+$", out, re.M), name
     assert "step 10" in out
+
+
+def summary_rows(out: str) -> dict[str, list[str]]:
+    """The printed summary table: metric -> its cells."""
+    return {line.split()[0]: line.split()[1:] for line in out.splitlines()
+            if line.split() and line.split()[0] in cli.SUMMARY_METRICS}
+
+
+def test_summary_sets_the_run_against_its_no_rules_twin(capsys, tmp_path):
+    """Under a rule set the summary adds the twin's final value and the difference;
+    the twin is Scenario.without_rules() with the same seed, values and steps, and its
+    table is written beside the run's."""
+    out = run_ok(capsys, "blacklist", *SMALL, "--seed", "2", "--out", str(tmp_path / "run.csv"))
+    assert re.search(r"^metric\s+step 0\s+step 10\s+no rules\s+difference$", out, re.M)
+    run = pd.read_csv(tmp_path / "run.csv", index_col="step")
+    twin = pd.read_csv(tmp_path / "run.twin.csv", index_col="step")
+    assert list(twin.columns) == list(run.columns)
+    assert (twin["scenario"] == "blacklist without rules").all() and (twin["seed"] == 2).all()
+    assert f"wrote     {tmp_path / 'run.twin.csv'}" in out
+
+    rows = summary_rows(out)
+    assert set(rows) == set(cli.SUMMARY_METRICS)
+    for name, (_, end, no_rules, difference) in rows.items():
+        assert float(end) == pytest.approx(run.at[10, name], abs=5e-5), name
+        assert float(no_rules) == pytest.approx(twin.at[10, name], abs=5e-5), name
+        assert float(difference) == pytest.approx(run.at[10, name] - twin.at[10, name], abs=5e-5), name
+    assert (twin["share_listed"] == 0).all()  # nobody is listed without rules
+
+    expected = ReputationModel(apply_overrides(load_scenario("blacklist"), {"population.n_citizens": 200,
+                                                                            "run.steps": 10}).without_rules(),
+                               rng=2)
+    expected.run()
+    pd.testing.assert_frame_equal(twin.drop(columns=["seed", "scenario"]), expected.metrics_frame(),
+                                  check_dtype=False, check_names=False, check_index_type=False)
+
+
+def test_vs_none_runs_the_scenario_alone_and_the_same(capsys, tmp_path):
+    run_ok(capsys, "blacklist", *SMALL, "--seed", "2", "--out", str(tmp_path / "with.csv"))
+    out = run_ok(capsys, "blacklist", *SMALL, "--seed", "2", "--vs", "none", "--out", str(tmp_path / "alone.csv"))
+    assert "no rules" not in out and "difference" not in out and "twin" not in out
+    assert all(len(cells) == 2 for cells in summary_rows(out).values())
+    assert not (tmp_path / "alone.twin.csv").exists()
+    assert (tmp_path / "alone.csv").read_bytes() == (tmp_path / "with.csv").read_bytes()  # the twin changes nothing
+
+
+def test_a_scenario_without_rules_says_it_is_its_own_twin(capsys, tmp_path, monkeypatch):
+    def refuse(model):
+        raise AssertionError("a twin was built for a scenario without rules")
+
+    monkeypatch.setattr(cli, "no_rules_twin", refuse)
+    out = run_ok(capsys, "baseline", *SMALL, "--seed", "1", "--out", str(tmp_path / "base.csv"))
+    assert [line for line in out.splitlines() if line.startswith("twin")] == [
+        "twin      none: this scenario has no rules, so it is its own no-rules twin"]
+    assert all(len(cells) == 2 for cells in summary_rows(out).values())
+    assert not (tmp_path / "base.twin.csv").exists()
+
+
+def test_no_rules_twin_is_none_without_rules_and_shares_seed_and_values():
+    model = ReputationModel("blacklist", rng=5, **{"population.n_citizens": 150})
+    twin = no_rules_twin(model)
+    assert twin.seed == 5 and not twin.config.rules
+    assert twin.config.population == model.config.population and twin.config.run == model.config.run
+    assert no_rules_twin(ReputationModel("baseline", rng=5, **{"population.n_citizens": 150})) is None
 
 
 def test_parquet_output_reads_back(capsys, tmp_path):
