@@ -84,7 +84,7 @@ def measure(page, citizens: int, steps: int, speed: float) -> dict:
             const text = document.querySelector('.scoresim-step')?.textContent || '';
             const m = text.match(/Step (\\d+) of/);
             if (m) window.__bench.steps.push([now, +m[1]]);
-            const img = document.querySelector("img[alt='trust plot']");
+            const img = document.querySelector("img[alt='network view']");
             const v = img && img.getAttribute('data-version');
             if (v && !seen.has(v)) { seen.add(v); window.__bench.frames.push([now, v]); }
             window.__bench.raf = requestAnimationFrame(tick);
@@ -94,7 +94,7 @@ def measure(page, citizens: int, steps: int, speed: float) -> dict:
     t0 = page.evaluate("performance.now()")
     page.get_by_role("button", name="Play").click()
     page.locator(".scoresim-step", has_text=f"Step {steps} of {steps}").wait_for(timeout=600_000)
-    page.locator(f"img[alt='trust plot'][data-version$='-{steps}']").wait_for(timeout=120_000)
+    page.locator(f"img[alt='network view'][data-version$='-{steps}']").wait_for(timeout=120_000)
     data = page.evaluate("() => { cancelAnimationFrame(window.__bench.raf); return window.__bench; }")
     last_step_at = next(t for t, s in data["steps"] if s >= steps)
     last_frame_at = next(t for t, v in data["frames"] if v.endswith(f"-{steps}"))
@@ -128,7 +128,7 @@ def main() -> int:
             browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.goto(f"http://127.0.0.1:{port}/")
-            page.locator("img[alt='trust plot']").wait_for(timeout=120_000)
+            page.locator("img[alt='network view']").wait_for(timeout=120_000)
             for speed in args.speeds:
                 result = measure(page, args.citizens, args.steps, speed)
                 results.append(result)

@@ -11,6 +11,7 @@ import solara
 
 from simulation.dashboard import components as c
 from simulation.dashboard.compare import COMPARISON_BY_KEY
+from simulation.dashboard.plots import PANELS
 from simulation.dashboard.state import AppState
 
 
@@ -46,6 +47,13 @@ def images(rc) -> dict[str, object]:
     return {w.alt: w for w in rc.find(VueTemplate).widgets if hasattr(w, "alt") and hasattr(w, "src")}
 
 
+def series(rc) -> list:
+    """The time-series figures shown (plotly FigureWidgets), in page order."""
+    import plotly.graph_objects as go
+
+    return rc.find(go.FigureWidget).widgets
+
+
 def wait_until(condition, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -79,10 +87,11 @@ def test_run_page_shows_controls_progress_and_all_figures(app):
     button(rc, "Reset")
     assert "Step 0 of 200" in texts(rc)
     shown = images(rc)
-    for alt in ("trust plot", "inequality plot", "listings plot", "approval plot", "sorting plot", "firms plot",
-                "network view", "score distribution by group"):
+    for alt in ("network view", "score distribution by group"):
         assert alt in shown
         assert shown[alt].src.startswith("data:image/png;base64,")
+    titles = [f.layout.title.text for f in series(rc)]
+    assert titles == [f"<b>{p.title}</b>" for p in PANELS]
     assert "The national, court-based approach" in texts(rc)  # the scenario's classroom description
 
 
@@ -137,11 +146,12 @@ def test_a_valid_value_restarts_the_run_with_it(app):
 
 def test_step_reset_and_run_length(app):
     state, rc = app
-    first = images(rc)["trust plot"].src
+    first = images(rc)["network view"].src
     button(rc, "Step").click()
     button(rc, "Step").click()
     assert "Step 2 of 200" in texts(rc)
-    assert images(rc)["trust plot"].src != first
+    assert images(rc)["network view"].src != first
+    assert list(series(rc)[0].data[0].x) == [0, 1, 2]
     type_into(text_field(rc, "Run length (steps)"), "3")
     assert "Step 2 of 3" in texts(rc) and state.session.value.steps == 2  # the run goes on
     button(rc, "Step").click()
@@ -160,7 +170,8 @@ def test_play_steps_in_the_background_and_pause_stops(app):
     wait_until(lambda: not state.playing.value)
     assert state.session.value.steps == 15
     wait_until(lambda: "Step 15 of 15" in texts(rc))
-    wait_until(lambda: images(rc)["trust plot"].version.endswith("-15"))  # the last frame is drawn
+    wait_until(lambda: images(rc)["network view"].version.endswith("-15"))  # the last frame is drawn
+    wait_until(lambda: all(len(f.data[0].x) == 16 for f in series(rc)))  # steps 0 to 15
     assert "Finished" in (state.notice.value or "")
     type_into(text_field(rc, "Run length (steps)"), "100000")
     state.speed.value = 20

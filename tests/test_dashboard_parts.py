@@ -183,12 +183,14 @@ def test_every_figure_draws_a_png():
     session = RunSession("patchwork", 1, {"population.n_citizens": 400})
     session.step(8)
     snap = session.snapshot()
-    pngs = [plots.png(plots.panel_figure(p, snap.frame, 7, 200)) for p in plots.PANELS]
+    pngs = [plots.png(plots.panel_figure(p, snap.frame, 7, 200, twin=snap.twin_frame, difference=d))
+            for p in plots.PANELS for d in (False, True)]
     pngs.append(plots.png(plots.distribution_figure(snap)))
     for colour in plots.COLOUR_BY:
         pngs.append(plots.network_picture(snap, colour, selected=int(snap.sample_nodes[0])).image)
     info, history = session.citizen(int(snap.sample_nodes[0]))
     pngs.append(plots.png(plots.citizen_figure(history, info["events"], 0, 7, 200)))
+    pngs.append(plots.png(plots.citizen_twin_figure(history, session.twin_citizen(0)[1], 0, 7, 200)))
     pngs.append(plots.png(plots.compare_figure({"a": snap.frame, "b": snap.frame}, ["gini_wealth"], True)))
     pngs.append(plots.contact_sheet(pngs[:3], columns=2, title="t"))
     assert all(p[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
@@ -292,9 +294,9 @@ def test_a_closed_runs_figure_drawers_are_dropped_and_a_shared_runs_kept(monkeyp
     other = RunSession("blacklist", 6)
     snap = first.snapshot()
     for session in (first, other):
-        for p in plots.PANELS[:2]:
-            plots.live((session.key, 200, p.key), lambda p=p: plots.LivePanel(p, snap.frame, 7, 200),
-                       lambda drawer: drawer.png(snap.frame))
+        for colour in plots.COLOUR_BY[:2]:
+            plots.live((session.key, 200, "network", colour), lambda c=colour: plots.LiveNetwork(snap, c, None),
+                       lambda drawer: drawer.picture(snap))
     assert len(cache._items) == 4
 
     def drawers_of(session_key) -> int:

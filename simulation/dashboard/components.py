@@ -3,7 +3,9 @@
 ``Dashboard`` is the whole page. It makes the tab's :class:`~.state.AppState` with
 ``use_memo`` (so each browser tab has its own model) and runs two background loops:
 the player, which steps the model in small chunks at the chosen speed while the page
-stays responsive, and the comparison runner.
+stays responsive, and the comparison runner. While the player runs, a
+:class:`Plotter` sends each new step to the time-series figures (plotly, redrawn in the
+browser) and a :class:`Painter` redraws the PNG figures (network view, scores by group).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import solara
 from ..catalog import load_scenario, scenario_names
 from ..metrics import METRICS
 from ..overrides import ScenarioError, parse_value
-from . import about, plots
+from . import about, plots, timeseries
 from .compare import COMPARISONS, CompareResult, run_comparison
 from .params import POPULATION_PATH, RUN_LENGTH_PATH, ParamSpec, key_groups, spec_for, value_at
 from .session import EVENT_LABELS, RunSession, Snapshot
@@ -120,8 +122,11 @@ def Messages(state: AppState):
 # --------------------------------------------------------------------------- background loops
 
 
-FRAME_GAP = 0.05
-"""Least pause between two redraws while playing [s]."""
+FRAME_GAP = 0.4
+"""Least pause between two redraws of the PNG figures (and of the page) while playing [s]."""
+PLOT_GAP = 0.05
+"""Pause between two updates of the time-series figures while playing [s]: about 12 a
+second, which the browser draws without falling behind (benchmarks/figure_updates.py)."""
 PROGRESS_EVERY = 0.2
 """How often the step counter and progress bar are refreshed while playing [s]."""
 
@@ -138,27 +143,22 @@ class FigureSpec:
 
 
 def run_figure_specs(session: RunSession, snap: Snapshot, colour_by: str, followed: int | None) -> list[FigureSpec]:
-    """The Run page's figures for ``snap``, in the order they are shown."""
-    dps = session.model.config.run.days_per_step
+    """The Run page's PNG figures for ``snap``, in the order they are shown (the
+    time-series figures are plotly's, see :func:`plot_series`)."""
     run = (session.key, snap.target)
     base = (session.key, snap.step, snap.target)
     version = f"{id(session)}-{snap.step}"
-
-    def panel(p: plots.Panel) -> Callable[[], bytes]:
-        return lambda: plots.live(run + (p.key,), lambda: plots.LivePanel(p, snap.frame, dps, snap.target),
-                                  lambda drawer: drawer.png(snap.frame))
-
-    specs = [FigureSpec(base + (p.key,), f"{p.key} plot", panel(p), version) for p in plots.PANELS]
-    specs.append(FigureSpec(
-        base + ("network", colour_by, followed), "network view",
-        lambda: plots.live(run + ("network", colour_by, followed),
-                           lambda: plots.LiveNetwork(snap, colour_by, followed), lambda d: d.picture(snap)),
-        version))
-    specs.append(FigureSpec(
-        base + ("distribution",), "score distribution by group",
-        lambda: plots.live(run + ("distribution",), lambda: plots.LiveDistribution(snap), lambda d: d.png(snap)),
-        version))
-    return specs
+    return [
+        FigureSpec(base + ("network", colour_by, followed), "network view",
+                   lambda: plots.live(run + ("network", colour_by, followed),
+                                      lambda: plots.LiveNetwork(snap, colour_by, followed),
+                                      lambda d: d.picture(snap)),
+                   version),
+        FigureSpec(base + ("distribution",), "score distribution by group",
+                   lambda: plots.live(run + ("distribution",), lambda: plots.LiveDistribution(snap),
+                                      lambda d: d.png(snap)),
+                   version),
+    ]
 
 
 class FigureCache:
@@ -190,6 +190,43 @@ class FigureCache:
 FIGURES = FigureCache()
 
 
+def plot_series(state: AppState, session: RunSession, snap: Snapshot) -> int:
+    """Send ``snap``'s metrics (and its twin's) to this tab's time-series figures; how
+    many figures were updated."""
+    updated = 0
+    for figure in list(state.live_figures.values()):
+        updated += figure.update((id(session), session.key), snap.frame, snap.twin_frame, state.difference.value,
+                                 snap.target)
+    return updated
+
+
+class Plotter:
+    """Sends each new step to the time-series figures in its own thread, every
+    ``PLOT_GAP`` seconds."""
+
+    def __init__(self, state: AppState, session: RunSession, cancel: threading.Event) -> None:
+        self.state, self.session, self.cancel = state, session, cancel
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="scoresim-plotter", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not (self.done.is_set() or self.cancel.is_set()):
+            try:
+                if self.state.tab.value == 0:
+                    plot_series(self.state, self.session, self.session.snapshot())
+            except Exception:
+                log.exception("updating the time-series figures failed")
+                self.cancel.wait(1.0)
+            self.cancel.wait(PLOT_GAP)
+
+
 def cached(state: AppState, spec: FigureSpec) -> Any:
     """A figure from the cache, drawn now if it is not there."""
     value = FIGURES.get(spec.key)
@@ -200,8 +237,8 @@ def cached(state: AppState, spec: FigureSpec) -> Any:
 
 
 class Painter:
-    """Draws the Run page's figures for the latest step in its own thread, outside the
-    page's render, then asks the page to show them (and waits until it has)."""
+    """Draws the Run page's PNG figures for the latest step in its own thread, outside
+    the page's render, then asks the page to show them (and waits until it has)."""
 
     def __init__(self, state: AppState, session: RunSession, cancel: threading.Event) -> None:
         self.state, self.session, self.cancel = state, session, cancel
@@ -241,20 +278,24 @@ class Painter:
 def play_loop(state: AppState, session: RunSession, cancel: threading.Event) -> None:
     """Step ``session`` at ``state.speed`` steps per second (0: as fast as possible) in
     small chunks until paused, cancelled or finished. The step counter is refreshed a
-    few times a second; a :class:`Painter` redraws the figures as often as it can, in
-    its own thread. When drawing lags, stepping goes on: the step rate holds and only
-    the figures' frame rate drops; the page's render stays short, so it always answers."""
-    painter = Painter(state, session, cancel)
+    few times a second; a :class:`Plotter` sends each step to the time-series figures
+    and a :class:`Painter` redraws the PNG figures, each in its own thread. When drawing
+    lags, stepping goes on: the step rate holds and only the figures' frame rate drops;
+    the page's render stays short, so it always answers."""
+    painter, plotter = Painter(state, session, cancel), Plotter(state, session, cancel)
     painter.start()
+    plotter.start()
     try:
         _step_until_stopped(state, session, cancel, painter)
     finally:
+        plotter.stop()
         painter.stop()
     if state.session.value is session:  # the last step's figures, drawn here too
         snap = session.snapshot()
         if state.tab.value == 0:
             for spec in run_figure_specs(session, snap, state.colour_by.value, state.followed.value):
                 cached(state, spec)
+            plot_series(state, session, snap)
         state.shown = snap
         state.version.value += 1
 
@@ -567,6 +608,42 @@ def CachedImage(state: AppState, spec: FigureSpec):
 
 
 @solara.component
+def SeriesFigure(state: AppState, panel: plots.Panel, days_per_step: int):
+    """One time-series figure (plotly), made once per tab and panel and fed new data;
+    between plays it shows the page's step, while a run plays the :class:`Plotter`
+    feeds it."""
+    figure = solara.use_memo(lambda: state.live_figures.setdefault(
+        panel.key, timeseries.LiveFigure(panel, days_per_step)), [panel.key])
+    session = state.session.value
+    _ = state.version.value
+    snap = shown_snapshot(state, session)
+    difference = state.difference.value
+
+    def show() -> None:
+        if not state.playing.value:
+            plot_series(state, session, snap)
+
+    solara.use_effect(show, [id(session), snap.step, snap.target, difference])
+    solara.Div(children=[figure.widget], classes=["scoresim-series"])
+
+
+@solara.component
+def TwinSwitch(state: AppState, session: RunSession):
+    """The difference switch, or a quiet note that the scenario is its own twin."""
+    if session.twin is None:
+        solara.Text("This scenario has no rules: it is its own no-rules twin, so no second line is drawn.",
+                    classes=["scoresim-help", "scoresim-no-twin"])
+        return
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="12px"):
+        solara.Switch(label="show difference from no rules", value=state.difference.value,
+                      on_value=state.difference.set, classes=["scoresim-difference"])
+        solara.Text("Dotted faint lines: the same society, same seed, without the rules (its no-rules twin)."
+                    if not state.difference.value else
+                    "Each line: this scenario minus its no-rules twin (0: the rules change nothing).",
+                    classes=["scoresim-help"])
+
+
+@solara.component
 def RunFigures(state: AppState):
     session = state.session.value
     _ = state.version.value
@@ -574,7 +651,12 @@ def RunFigures(state: AppState):
         return
     snap = shown_snapshot(state, session)
     specs = run_figure_specs(session, snap, state.colour_by.value, state.followed.value)
+    dps = session.model.config.run.days_per_step
+    TwinSwitch(state, session)
     with solara.Div(classes=["scoresim-figures"]):
+        for panel in plots.PANELS:
+            with solara.Card(margin=0, classes=["scoresim-card", f"scoresim-series-{panel.key}"]):
+                SeriesFigure(state, panel, dps)
         for spec in specs:
             with solara.Card(margin=0, classes=["scoresim-card"]):
                 if spec.alt == "network view":
@@ -591,7 +673,9 @@ def RunPage(state: AppState):
         if session is None:
             raise ValueError("no run to export")
         snap = session.snapshot()
-        images = []
+        dps = session.model.config.run.days_per_step
+        images = [plots.png(plots.panel_figure(p, snap.frame, dps, snap.target, twin=snap.twin_frame,
+                                               difference=state.difference.value)) for p in plots.PANELS]
         for spec in run_figure_specs(session, snap, state.colour_by.value, state.followed.value):
             value = cached(state, spec)
             images.append(value.image if isinstance(value, plots.NetworkPicture) else value)
@@ -657,45 +741,94 @@ def CitizenPage(state: AppState):
     events = info["events"]
     dps = session.model.config.run.days_per_step
     with solara.Columns([1, 3]):
-        with solara.Card(f"Citizen {followed}", margin=0):
-            rows = [
-                ("lives", "in a city" if info["urban"] else "in the countryside"),
-                ("income third", info["income_tercile"]), ("education", info["education"]),
-                ("age group", info["age_group"]), ("honesty", f"{info['honesty']:.2f}"),
-                ("wealth", f"{info['wealth']:,.0f}"), ("income now", f"{info['income']:.1f} per day"),
-                ("trust in others", f"{info['trust_generalized']:.2f}"),
-                ("approval of the system", f"{info['approval']:.2f}"),
-                ("active ties", str(info["ties"])), ("listed now", "yes" if info["listed"] else "no"),
-                ("sanctioned now", "yes" if info["sanctioned"] else "no"),
-            ]
-            for key in ("points", "grade", "commercial_score", "rating"):
-                if info.get(key) is not None:
-                    value = info[key]
-                    rows.append((key.replace("_", " "), f"{value:.0f}" if isinstance(value, float) else str(value)))
-            if info.get("court_listed_wrongly") or info.get("sector_listed_wrongly"):
-                rows.append(("listed wrongly", "yes"))
-            solara.Markdown("\n".join(["| | |", "|---|---|"] + [f"| {k} | **{v}** |" for k, v in rows]))
-            if not session.history.has_full(followed):
-                solara.Text("This population is large: this citizen's history is kept from when you chose them.",
-                            classes=["scoresim-help"])
+        CitizenCard(session, followed, info)
         with solara.Column():
             FigureImage(lambda: plots.png(plots.citizen_figure(history, events, followed, dps, session.target)),
                         [id(session), session.steps, followed], alt="citizen timeline",
                         version=f"{followed}-{session.steps}")
-            counts = {}
-            for e in events:
-                counts[e["event"]] = counts.get(e["event"], 0) + 1
-            summary = ", ".join(f"{EVENT_LABELS[k]}: {v}" for k, v in counts.items()) or "no events yet"
-            solara.Text(f"Events so far: {summary}", classes=["scoresim-help"])
-            recent = events[-40:][::-1]
-            if recent:
-                lines = ["<table class='scoresim-events'><tr><th>step</th><th>day</th><th>event</th></tr>"]
-                for e in recent:
-                    lines.append(f"<tr><td>{e['step']}</td><td>{e['step'] * dps}</td>"
-                                 f"<td>{EVENT_LABELS[e['event']]}</td></tr>")
-                lines.append("</table>")
-                with solara.Details(f"The last {len(recent)} events, newest first", expand=False):
-                    solara.HTML(tag="div", unsafe_innerHTML="".join(lines))
+            EventList(events, dps)
+    CitizenTwin(session, followed, info, history)
+
+
+@solara.component
+def EventList(events: list[dict], dps: int, label: str = "Events so far"):
+    counts: dict[str, int] = {}
+    for e in events:
+        counts[e["event"]] = counts.get(e["event"], 0) + 1
+    summary = ", ".join(f"{EVENT_LABELS[k]}: {v}" for k, v in counts.items()) or "no events yet"
+    solara.Text(f"{label}: {summary}", classes=["scoresim-help"])
+    recent = events[-40:][::-1]
+    if recent:
+        lines = ["<table class='scoresim-events'><tr><th>step</th><th>day</th><th>event</th></tr>"]
+        for e in recent:
+            lines.append(f"<tr><td>{e['step']}</td><td>{e['step'] * dps}</td>"
+                         f"<td>{EVENT_LABELS[e['event']]}</td></tr>")
+        lines.append("</table>")
+        with solara.Details(f"The last {len(recent)} events, newest first", expand=False):
+            solara.HTML(tag="div", unsafe_innerHTML="".join(lines))
+
+
+TWIN_ROWS = (("wealth", "wealth", "{:,.0f}"), ("income", "income now (per day)", "{:.1f}"),
+             ("trust_generalized", "trust in others", "{:.2f}"), ("trust_firms", "trust in firms", "{:.2f}"),
+             ("ties", "active ties", "{}"), ("listed", "listed now", "{}"), ("sanctioned", "sanctioned now", "{}"))
+"""The values shown with and without the rules: (key of ``model.citizen``, label, format)."""
+
+
+def _shown(value: Any, fmt: str) -> str:
+    return ("yes" if value else "no") if isinstance(value, bool) else fmt.format(value)
+
+
+@solara.component
+def CitizenTwin(session: RunSession, followed: int, info: dict, history):
+    """The same person in the no-rules twin: current values side by side, their wealth,
+    trust and ties with and without the rules, and the events they had without them."""
+    twin = session.twin_citizen(followed)
+    if twin is None:
+        solara.Text("This scenario has no rules: this citizen's no-rules twin is the citizen themself.",
+                    classes=["scoresim-help", "scoresim-no-twin"])
+        return
+    twin_info, twin_history = twin
+    dps = session.model.config.run.days_per_step
+    with solara.Card("The same citizen without the rules", margin=0, classes=["scoresim-twin"]):
+        solara.Text("The no-rules twin: the same society and seed with no rule set, stepped alongside this run.",
+                    classes=["scoresim-help"])
+        with solara.Columns([1, 3]):
+            with solara.Column():
+                rows = [f"| {label} | **{_shown(info[key], fmt)}** | {_shown(twin_info[key], fmt)} |"
+                        for key, label, fmt in TWIN_ROWS]
+                solara.Markdown("\n".join(["| | with rules | without rules |", "|---|---|---|", *rows]))
+            with solara.Column():
+                FigureImage(lambda: plots.png(plots.citizen_twin_figure(history, twin_history, followed, dps,
+                                                                        session.target)),
+                            [id(session), session.steps, followed, "twin"], alt="citizen without rules",
+                            version=f"{followed}-{session.steps}-twin")
+                EventList(twin_info["events"], dps, label="Events without the rules")
+
+
+@solara.component
+def CitizenCard(session: RunSession, followed: int, info: dict):
+    """Who the citizen is and how they stand now."""
+    with solara.Card(f"Citizen {followed}", margin=0):
+        rows = [
+            ("lives", "in a city" if info["urban"] else "in the countryside"),
+            ("income third", info["income_tercile"]), ("education", info["education"]),
+            ("age group", info["age_group"]), ("honesty", f"{info['honesty']:.2f}"),
+            ("wealth", f"{info['wealth']:,.0f}"), ("income now", f"{info['income']:.1f} per day"),
+            ("trust in others", f"{info['trust_generalized']:.2f}"),
+            ("approval of the system", f"{info['approval']:.2f}"),
+            ("active ties", str(info["ties"])), ("listed now", "yes" if info["listed"] else "no"),
+            ("sanctioned now", "yes" if info["sanctioned"] else "no"),
+        ]
+        for key in ("points", "grade", "commercial_score", "rating"):
+            if info.get(key) is not None:
+                value = info[key]
+                rows.append((key.replace("_", " "), f"{value:.0f}" if isinstance(value, float) else str(value)))
+        if info.get("court_listed_wrongly") or info.get("sector_listed_wrongly"):
+            rows.append(("listed wrongly", "yes"))
+        solara.Markdown("\n".join(["| | |", "|---|---|"] + [f"| {k} | **{v}** |" for k, v in rows]))
+        if not session.history.has_full(followed):
+            solara.Text("This population is large: this citizen's history is kept from when you chose them.",
+                        classes=["scoresim-help"])
 
 
 @solara.component

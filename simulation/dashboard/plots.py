@@ -129,11 +129,22 @@ def step_label(days_per_step: int) -> str:
     return f"step ({days_per_step} days each)"
 
 
+TWIN_ALPHA = 0.55
+TWIN_LABEL = "without rules (dotted)"
+
+
 def panel_figure(panel: Panel, frame: pd.DataFrame, days_per_step: int = 7, horizon: int | None = None,
-                 markers: bool = True) -> Figure:
-    """One time-series panel of the run's metrics table, its legend under the axes.
+                 markers: bool = True, twin: pd.DataFrame | None = None, difference: bool = False) -> Figure:
+    """One time-series panel of the run's metrics table, its legend under the axes (the
+    PNG export; the page draws the same panels with plotly, see :mod:`.timeseries`).
+    ``twin``: the no-rules twin's table, drawn as faint dotted lines of the same colours,
+    or with ``difference`` subtracted from the scenario's (a zero line marks no effect).
     ``markers``: mark the points of a series too short to show as a line."""
-    n_lines = len(panel.left) + len(panel.right)
+    difference = difference and twin is not None
+    if difference:
+        frame = frame - twin.reindex(columns=frame.columns)
+        twin = None
+    n_lines = len(panel.left) + len(panel.right) + (twin is not None)
     ncol = 3 if n_lines > 6 else 2
     legend_rows = int(np.ceil(n_lines / ncol))
     bottom = 0.19 + 0.058 * legend_rows
@@ -149,10 +160,15 @@ def panel_figure(panel: Panel, frame: pd.DataFrame, days_per_step: int = 7, hori
             values = frame[col].to_numpy(dtype=float)
             (h,) = ax.plot(x, values, color=COLOURS[k % 8], ls=STYLES[k % 8], lw=2.4, label=label, marker=marker)
             handles.append(h)
+            if twin is not None and col in twin:
+                ax.plot(x, twin[col].to_numpy(dtype=float), color=COLOURS[k % 8], ls=":", lw=1.6, alpha=TWIN_ALPHA)
             if np.isfinite(values).any():
                 low, high = min(low, np.nanmin(values)), max(high, np.nanmax(values))
-    _style(ax, panel.title, step_label(days_per_step), panel.left_label)
-    if panel.ylim:
+    _style(ax, panel.title, step_label(days_per_step),
+           "scenario minus without rules" if difference else panel.left_label)
+    if difference:
+        ax.axhline(0, color="black", lw=1)
+    elif panel.ylim:
         ax.set_ylim(*panel.ylim)
     elif np.isfinite(low) and low >= 0 and high <= 1e-9:
         ax.set_ylim(0, 0.05)  # all zero so far: show a small positive range, not one around zero
@@ -168,10 +184,16 @@ def panel_figure(panel: Panel, frame: pd.DataFrame, days_per_step: int = 7, hori
                                 marker=marker)
                 handles.append(h)
                 top = max(top, float(np.nanmax(values)) if len(values) else 0.0)
+                if twin is not None and col in twin:
+                    ax2.plot(x, twin[col].to_numpy(dtype=float), color=COLOURS[k % 8], ls=":", lw=1.6,
+                             alpha=TWIN_ALPHA)
         ax2.set_ylabel(panel.right_label, fontsize=LABEL)
         ax2.tick_params(labelsize=TICK)
-        ax2.set_ylim(0, max(top * 1.15, 1.0))
+        if not difference:
+            ax2.set_ylim(0, max(top * 1.15, 1.0))
         ax2.spines["top"].set_visible(False)
+    if twin is not None:
+        handles.append(Line2D([], [], color="#555555", ls=":", lw=1.6, alpha=TWIN_ALPHA, label=TWIN_LABEL))
     fig.legend(handles=handles, fontsize=LEGEND, loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=ncol,
                frameon=False, handlelength=2.6, columnspacing=1.2)
     return fig
@@ -379,7 +401,8 @@ def citizen_figure(history: pd.DataFrame, events: list[dict], citizen: int, days
             if on.any():
                 ax_score.fill_between(x, 0, 1, where=on, step="post", color=colour, alpha=0.18,
                                       transform=ax_score.get_xaxis_transform(), label=text)
-    ax_score.legend(fontsize=LEGEND, loc="lower left")
+    if ax_score.get_legend_handles_labels()[0]:
+        ax_score.legend(fontsize=LEGEND, loc="lower left")
 
     present = [(code, colour, marker) for code, colour, marker in EVENT_ROWS
                if any(e["event"] == code for e in events)]
@@ -399,6 +422,30 @@ def citizen_figure(history: pd.DataFrame, events: list[dict], citizen: int, days
         ax_ties.set_ylim(bottom=0)
     if horizon:
         ax_ties.set_xlim(0, max(horizon, 1))
+    return fig
+
+
+def citizen_twin_figure(history: pd.DataFrame, twin: pd.DataFrame, citizen: int, days_per_step: int = 7,
+                        horizon: int | None = None) -> Figure:
+    """The citizen with the rules (solid) and the same person in the no-rules twin
+    (faint, dotted): wealth, trust in others and active ties."""
+    fig = Figure(figsize=(11, 5.6), dpi=DPI, layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True)
+    rows = (("wealth", "wealth", "#0072B2"), ("trust", "trust in others [0-1]", "#D55E00"),
+            ("ties", "active ties", "#CC79A7"))
+    for k, (ax, (col, label, colour)) in enumerate(zip(axes, rows, strict=True)):
+        _style(ax, f"Citizen {citizen} with and without the rules" if k == 0 else None,
+               step_label(days_per_step) if k == len(rows) - 1 else None, label)
+        marker = "o" if len(history.index) < 3 else None
+        if col in history:
+            ax.plot(history.index, history[col].to_numpy(), color=colour, lw=2.6, label="with the rules",
+                    marker=marker)
+        if col in twin:
+            ax.plot(twin.index, twin[col].to_numpy(), color=colour, lw=1.8, ls=":", alpha=TWIN_ALPHA + 0.15,
+                    label="without rules (dotted)", marker=marker)
+        ax.legend(fontsize=LEGEND, loc="upper left", ncol=2, frameon=False)
+    if horizon:
+        axes[-1].set_xlim(0, max(horizon, 1))
     return fig
 
 
@@ -470,10 +517,10 @@ def contact_sheet(images: list[bytes], columns: int = 2, title: str | None = Non
 
 # --------------------------------------------------------------------------- live (blitted) drawing
 #
-# While a run plays, each figure is redrawn many times with the same axes, labels and
-# legend and new data. Drawing all of it each time costs ~0.15 s a figure; drawing the
-# static parts once and only the data each frame ("blitting") costs a few
-# milliseconds. A Live* drawer keeps one figure per run and figure; it redraws the
+# While a run plays, the PNG figures (network view, scores by group) are redrawn many
+# times with the same axes, labels and legend and new data. Drawing all of it each
+# time costs ~0.15 s a figure; drawing the static parts once and only the data each
+# frame ("blitting") costs a few milliseconds. A Live* drawer keeps one figure per run and figure; it redraws the
 # static parts only when they change (e.g. a y-axis that has to grow).
 
 
@@ -512,76 +559,6 @@ class _Blitter:
             if artist.get_visible():
                 (artist.axes or self.fig).draw_artist(artist)
         return _encode(self.canvas)
-
-
-def _limits(values: list[np.ndarray], floor_zero: bool) -> tuple[float, float] | None:
-    finite = [v[np.isfinite(v)] for v in values]
-    finite = [v for v in finite if v.size]
-    if not finite:
-        return None
-    lo, hi = float(min(v.min() for v in finite)), float(max(v.max() for v in finite))
-    span = max(hi - lo, 0.02 * max(abs(hi), abs(lo)), 1e-3)
-    lo, hi = lo - 0.1 * span, hi + 0.35 * span
-    if floor_zero and lo < 0 <= min(v.min() for v in finite):
-        lo = 0.0
-    return lo, hi
-
-
-class LivePanel:
-    """A time-series panel for one run, redrawn cheaply frame after frame."""
-
-    def __init__(self, panel: Panel, frame: pd.DataFrame, days_per_step: int, horizon: int | None) -> None:
-        self.panel = panel
-        self.fig = panel_figure(panel, frame, days_per_step, horizon, markers=False)
-        axes = self.fig.axes
-        self.ax = axes[0]
-        self.ax2 = axes[1] if len(axes) > 1 else None
-        self.left = [c for c, _ in panel.left if c in frame]
-        self.right = [c for c, _ in panel.right if c in frame]
-        self.lines_left = list(self.ax.get_lines())
-        self.lines_right = list(self.ax2.get_lines()) if self.ax2 is not None else []
-        self.blitter = _Blitter(self.fig, self.lines_left + self.lines_right)
-        self.length = -1
-        self.left_limits: tuple[float, float] | None = None
-        self.right_limits: tuple[float, float] | None = None
-
-    def png(self, frame: pd.DataFrame) -> bytes:
-        x = frame.index.to_numpy()
-        marker = "o" if len(x) < 3 else "None"
-        shrunk = len(x) < self.length
-        self.length = len(x)
-        left = [frame[c].to_numpy(dtype=float) for c in self.left]
-        right = [frame[c].to_numpy(dtype=float) for c in self.right]
-        for line, y in zip(self.lines_left + self.lines_right, left + right, strict=True):
-            line.set_data(x, y)
-            line.set_marker(marker)
-        if self.panel.ylim is None:
-            self.left_limits = self._fit(self.ax, left, self.left_limits, shrunk)
-        if self.ax2 is not None:
-            top = max((float(np.nanmax(v)) for v in right if np.isfinite(v).any()), default=0.0)
-            wanted = (0.0, max(top * 1.15, 1.0))
-            if self.right_limits is None or shrunk or top > self.right_limits[1]:
-                self.right_limits = (0.0, max(wanted[1], top * 1.3))
-                self.ax2.set_ylim(*self.right_limits)
-                self.blitter.invalidate()
-        return self.blitter.png()
-
-    def _fit(self, ax, values, current, reset: bool, floor_zero: bool = True):
-        wanted = _limits(values, floor_zero)
-        if wanted is None:
-            return current
-        if current is not None and not reset:
-            lo, hi = current
-            data_lo = min(float(np.nanmin(v)) for v in values if np.isfinite(v).any())
-            data_hi = max(float(np.nanmax(v)) for v in values if np.isfinite(v).any())
-            if lo <= data_lo and data_hi <= hi:
-                return current
-            wanted = (min(lo, wanted[0]), max(hi, wanted[1]))
-        if wanted[1] - wanted[0] < 1e-9:
-            wanted = (wanted[0] - 0.5, wanted[1] + 0.5)
-        ax.set_ylim(*wanted)
-        self.blitter.invalidate()
-        return wanted
 
 
 class LiveNetwork:
@@ -636,13 +613,14 @@ class LiveDistribution:
 class DrawerCache:
     """Live drawers by (run, ...) key, most recent first, each with its own lock.
 
-    It holds ``SIZE`` drawers: eight figures for each of 32 runs, a class with a tab
-    each. With fewer, tabs stepping at once evict each other's drawers and every step
-    redraws its figures from scratch (about ten times slower). A drawer takes about
-    2.5 MB, so a full cache about 640 MB. The drawers of a run go as soon as no open
-    tab has that run any more (:meth:`release`, called by :func:`release_forever`)."""
+    It holds ``SIZE`` drawers: the two PNG figures of 32 runs, a class with a tab each,
+    with room for other colourings of the network view. With fewer, tabs stepping at
+    once evict each other's drawers and every step redraws its figures from scratch
+    (about ten times slower). A drawer takes about 2.5 MB, so a full cache about 160 MB.
+    The drawers of a run go as soon as no open tab has that run any more
+    (:meth:`release`, called by :func:`release_forever`)."""
 
-    SIZE = 8 * 32
+    SIZE = 2 * 32
 
     def __init__(self, size: int = SIZE) -> None:
         self.size = size

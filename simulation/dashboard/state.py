@@ -115,6 +115,8 @@ class AppState:
         self.frame_drawn = threading.Event()  # set by the page after drawing a frame
         self.progress = solara.reactive(0)  # bumped while playing: refreshes the step counter only
         self.shown = None  # the Snapshot whose figures the painter drew last (while playing)
+        self.difference = solara.reactive(False)  # time series as scenario minus its no-rules twin
+        self.live_figures: dict = {}  # this tab's time-series figures (timeseries.LiveFigure) by panel
         self.tab = solara.reactive(0)
         self.followed: solara.Reactive[int | None] = solara.reactive(None)
         self.colour_by = solara.reactive("score")
