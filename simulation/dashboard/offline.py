@@ -205,7 +205,7 @@ def prepare_server(log=None) -> None:
         if absent and os.environ.get(NO_FETCH_ENV) != "1":
             try:
                 fetch(absent, folder, log=log)
-            except AssetsError as exc:
+            except (AssetsError, OSError) as exc:  # OSError: a cache folder this user cannot write
                 reason = f"could not be fetched: {exc}"
             absent = missing(folder)
     except AssetsError as exc:  # pragma: no cover - depends on solara's layout
