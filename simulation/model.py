@@ -36,7 +36,7 @@ from .network import Ties, drawn_ties, homophilous, read_edge_list, rewire, smal
 from .overrides import ScenarioError, apply_overrides
 from .parallel import PARALLEL_FROM, blocks
 from .population import make_citizens, make_firms
-from .recording import Records, observe
+from .recording import Records, log_open_judgements, observe
 from .regulators import DOMAINS, Regulator
 from .rest import CACHE, capture, rest_key, restore, spin_up
 from .rules import REGISTRY, Consequences
@@ -145,6 +145,7 @@ class ReputationModel(mesa.Model):
             self._come_to_rest()
             if cached:
                 CACHE.put(key, capture(self))
+        log_open_judgements(self)
         self.citizens.rest_trust[:] = self.citizens.trust_generalized
         self.citizens.rest_trust_firms[:] = self.citizens.trust_firms
         self.rules = [REGISTRY[r.kind](r, self) for r in cfg.rules]
@@ -191,6 +192,10 @@ class ReputationModel(mesa.Model):
             rule.reconfigure(by_kind[rule.kind])
         self.active = [r for r in self.rules if r.kind != "none"]
         self.decay_per_year = float(np.exp(-cfg.run.days_per_step / 365.0))
+        saved, days = 1.0 - cfg.behaviour.spend_share, cfg.population.wealth_days
+        self.wealth_relaxation = float(-np.expm1(-cfg.run.days_per_step * saved / days)) if days > 0 else 1.0
+        """Share of the gap between wealth and the wealth its income sustains closed in a
+        step: dw/dt = (1 - spend_share) (income - w / wealth_days), solved over the step."""
         s = cfg.services
         self.reach = np.where(self.citizens.urban, s.benefit_reach_urban, s.benefit_reach_rural)
         combined: dict[str, float] = {}
@@ -290,7 +295,8 @@ class ReputationModel(mesa.Model):
         benefit = cons.reward[part] * reached[part]
         c.income[part] = c.base_income[part] * (1.0 - loss + benefit)
         wealth = c.wealth[part]
-        wealth += dps * (1.0 - b.spend_share) * (c.income[part] - wealth / max(cfg.population.wealth_days, 1e-9))
+        rest = c.income[part] * cfg.population.wealth_days  # what saving and spending out of wealth sustain
+        wealth -= (wealth - rest) * self.wealth_relaxation
         np.maximum(wealth, 0.0, out=wealth)
         if not self.active:
             return

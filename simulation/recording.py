@@ -140,3 +140,16 @@ def _grace_days(model: ReputationModel) -> int:
     """Days to meet a judgement: the blacklist's grace period, or its default without one."""
     rule = model.config.rule("blacklist")
     return rule.grace_days if rule is not None else BlacklistRules.model_fields["grace_days"].default
+
+
+def log_open_judgements(model: ReputationModel) -> None:
+    """Log the judgements pending at step 0 at the step they were opened: the spin-up
+    before step 0 keeps no events, and a listing after step 0 needs its judgement on
+    the record. They were opened under the default grace period (there was no blacklist)."""
+    c, dps = model.citizens, model.config.run.days_per_step
+    pending = np.flatnonzero(c.judgement_due >= 0)
+    grace = int(np.ceil(BlacklistRules.model_fields["grace_days"].default / dps))
+    opened = c.judgement_due[pending] - grace
+    for step in np.unique(opened):
+        who = pending[opened == step]
+        model.events.add(int(step), who, "judgement", c.judgement_wrongful[who])

@@ -235,7 +235,7 @@ def test_extreme_economy_and_time_scale():
     frame, model = run_checked("patchwork", **{
         "population.n_citizens": 200, "run.steps": 200, "population.income_sigma": 3.0,
         "population.income_median": 1e6, "population.urban_income_premium": 10.0,
-        "population.education_income_premium": 10.0, "population.initial_wealth_days": 0.0,
+        "population.education_income_premium": 10.0, "population.wealth_days": 0.0,
         "behaviour.stake_days": 365.0, "behaviour.return_rate": 5.0, "behaviour.purchases_per_year": 365.0,
         "behaviour.transactions_per_tie_per_year": 365.0, "behaviour.infractions_per_year": 100.0,
         "run.days_per_step": 365, "run.truth_window_days": 1})

@@ -28,7 +28,7 @@ def rich_scenario() -> Scenario:
         "rules.blacklist.court_list_days": 180, "rules.blacklist.firm_list_days": 90,
         "rules.blacklist.sanctions.loans": False,
         "regulators.transport.publishes_lists": True, "regulators.courts.publishes_lists": True,
-        "regulators.courts.coverage": 0.3,
+        "regulators.courts.coverage": 0.3, "behaviour.rightful_appeal_share": 0.5,
         "population.n_citizens": 1000, "run.steps": 100,
     }
     for dept in ("courts", "transport", "market", "tax", "public_security"):
@@ -78,6 +78,9 @@ SPECIAL = {
     "regulators.transport.appeal_success_rightful": 0.9,
     "regulators.courts.appeal_success_wrongful": 0.0,
     "regulators.transport.appeal_success_wrongful": 0.0,
+    "regulators.courts.failure_to_record_rate": 0.9,
+    "regulators.transport.appeal_capacity_per_10k": 0.0,
+    "run.spin_up": 40,
 }
 
 

@@ -126,7 +126,7 @@ random_overrides = st.fixed_dictionaries({}, optional={
     "population.urban_share": st.floats(0, 1),
     "population.honesty_mean": st.floats(0, 1),
     "population.speech_mean": st.floats(0, 1),
-    "population.initial_wealth_days": st.floats(0, 1000),
+    "population.wealth_days": st.floats(0, 1000),
     "population.n_firms": st.integers(1, 30),
     "network.mean_degree": st.integers(0, 12),
     "behaviour.transactions_per_tie_per_year": st.floats(0, 50),
