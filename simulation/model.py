@@ -290,7 +290,7 @@ class ReputationModel(mesa.Model):
         independent); ``watch`` is how watched the rule sets and published lists make
         citizens feel before their own records count."""
         c, cfg = self.citizens, self.config
-        b, dps = cfg.behaviour, cfg.run.days_per_step
+        b = cfg.behaviour
         loss = np.minimum(1.0, cons.income_loss[part])
         benefit = cons.reward[part] * reached[part]
         c.income[part] = c.base_income[part] * (1.0 - loss + benefit)

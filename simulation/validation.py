@@ -23,8 +23,8 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import math
-import re
 import multiprocessing
+import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -173,7 +173,8 @@ def run_one(task: tuple[str, tuple[tuple[str, Any], ...], int, int, int]) -> dic
     frame = model.metrics_frame()
     names = list(METRICS)
     tail = frame[names].iloc[-window:]
-    drift = frame[list(STATIONARY)].iloc[-DRIFT_STEPS:].mean() - frame[list(STATIONARY)].iloc[1:DRIFT_STEPS + 1].mean()
+    watched = frame[list(STATIONARY)]
+    drift = watched.iloc[-DRIFT_STEPS:].mean() - watched.iloc[1:DRIFT_STEPS + 1].mean()
     out: dict[str, Any] = {
         "window": {k: float(v) for k, v in tail.mean().items()},
         "drift": {k: float(v) for k, v in drift.items()},
@@ -567,10 +568,13 @@ def pattern_approval(res: Results, fig_dir: Path) -> Section:
              for m in ("approval_mean", *(x for g in gaps for x in g[1:]))}
     pw = SCEN["patchwork"]
     neutral = dict(zip(("urban - rural", "high - low education", "high - low income"), DIRECT_INPUTS, strict=True))
+
+    def gap_change(cond: Condition, g: tuple[str, str, str]) -> CI:
+        return t_interval(res.values(cond, g[1]) - res.values(cond, g[2]) - res.values(pw, g[1]) + res.values(pw, g[2]))
+
     direct_text = "; ".join(
         f"`{cond.overrides[0][0]}` = {cond.overrides[0][1]:g} changes the {gap} gap from "
-        f"{fmt_ci(gap_ci[(pw, gap)], signed=True)} by "
-        f"{fmt_ci(t_interval(res.values(cond, g[1]) - res.values(cond, g[2]) - res.values(pw, g[1]) + res.values(pw, g[2])), signed=True)}"
+        f"{fmt_ci(gap_ci[(pw, gap)], signed=True)} by {fmt_ci(gap_change(cond, g), signed=True)}"
         for gap, cond in neutral.items() for g in gaps if g[0] == gap)
     rows = [[f"`{c.name}`", fmt_ci(level[(c, "approval_mean")])]
             + [fmt_ci(gap_ci[(c, g[0])], signed=True) for g in gaps] for c in conds]
@@ -613,7 +617,8 @@ survey's other groups (older, male) are not in the model.
 
 **Why.** Approval moves toward what a citizen has experienced: usable rewards raise
 it, sanctions and wrongful records lower it, and trust rising above its level at
-step 0 (the rest state, model.md 5.1) adds to it (7.16). The gaps come from where rewards land. Rewards reach every urban
+step 0 (the rest state, model.md 5.1) adds to it (7.16). The gaps come from where
+rewards land. Rewards reach every urban
 resident but only `services.benefit_reach_rural` of rural ones, so the urban gap
 opens wherever rewards exist (commercial score, rating, redlist, high grades). The
 commercial score weights income rank and education (7.21), so the better off clear
@@ -1321,8 +1326,8 @@ converge to the quality market discipline sustains (model.md 7.3, 7.15, 7.17).
     return Section("0. A society at rest without rules", text, name, verdict, summary)
 
 
-PATTERNS = (pattern_stationarity, pattern_approval, pattern_deterrence, pattern_wrongful, pattern_sorting, pattern_firms,
-            pattern_inequality)
+PATTERNS = (pattern_stationarity, pattern_approval, pattern_deterrence, pattern_wrongful, pattern_sorting,
+            pattern_firms, pattern_inequality)
 
 
 # --------------------------------------------------------------------------- the report
@@ -1363,7 +1368,8 @@ def _since(section: Section, date: str, before: dict[str, tuple[str, str]]) -> s
     if section.title not in before:
         return f"**Since the previous report ({date}).** This check is new." if date else ""
     verdict, numbers = before[section.title]
-    same = "the same verdict" if verdict == section.verdict else f"the verdict was **{verdict}**, now **{section.verdict}**"
+    same = ("the same verdict" if verdict == section.verdict
+            else f"the verdict was **{verdict}**, now **{section.verdict}**")
     return f"**Since the previous report ({date}).** {same.capitalize()}; its key numbers then: {numbers}."
 
 
@@ -1427,7 +1433,8 @@ definitions are in [metrics.md](metrics.md), parameters in
     body = [header]
     for s in sections:
         since = _since(s, date, before)
-        body.append(f"## {s.title}\n\n![{s.title}](figures/{s.figure})\n\n{s.text}" + (f"\n{since}\n" if since else ""))
+        body.append(f"## {s.title}\n\n![{s.title}](figures/{s.figure})\n\n{s.text}"
+                    + (f"\n{since}\n" if since else ""))
     path = out / "validation.md"
     out.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(body).rstrip() + "\n", encoding="utf-8")
