@@ -169,7 +169,7 @@ def open_page(context, url: str, guard: NetworkGuard):
     guard.attach(page)
     page.goto(url)
     page.locator(".scoresim-step").wait_for(timeout=60_000)
-    page.locator("img[alt='trust plot']").wait_for(timeout=30_000)
+    page.locator("img[alt='network view']").wait_for(timeout=30_000)
     return page
 
 

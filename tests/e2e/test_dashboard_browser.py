@@ -15,7 +15,25 @@ import pandas as pd
 import pytest
 from conftest import REPO, NetworkGuard, open_page
 
+from simulation.dashboard.plots import PANELS
+
 pytestmark = [pytest.mark.e2e]
+
+
+PLOTS = "[...document.querySelectorAll('.js-plotly-plot')].map(el => el.data)"
+"""The traces each plotly figure draws, in page order (plotly keeps them on its element)."""
+LENGTHS = f"{PLOTS}.map(d => d[0].x.length)"
+
+
+def series(page) -> list[dict]:
+    """Each time-series figure's lines: the scenario's (even traces) and their twins'."""
+    return page.evaluate(f"""() => {PLOTS}.map(d => {{
+        const lines = d.slice(0, -1);  // the last trace is the legend key of the twins
+        const main = lines.filter((t, k) => k % 2 === 0), twin = lines.filter((t, k) => k % 2 === 1);
+        return {{x: main.map(t => Array.from(t.x)), y: main.map(t => Array.from(t.y)),
+                 twin_y: twin.map(t => Array.from(t.y)), twin_visible: twin.map(t => t.visible !== false),
+                 twin_dash: twin.map(t => t.line.dash)}};
+    }})""")
 
 
 def step_text(page) -> str:
@@ -43,11 +61,14 @@ def run_to(page, steps: int) -> None:
 
 def test_page_loads_offline_and_looks_right(page, guard, shot):
     """The page loads with every request served by 127.0.0.1 (no CDN), shows the Run
-    page with the scenario's description and all eight figures."""
+    page with the scenario's description and all eight figures (six plotly time
+    series, two PNGs)."""
     assert "Step 0 of 200" in step_text(page)
     assert page.get_by_text("Blacklists with joint punishment").count() >= 1
-    for alt in ("trust plot", "inequality plot", "listings plot", "approval plot", "sorting plot", "firms plot",
-                "network view", "score distribution by group"):
+    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
+    titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()
+    assert titles == [p.title for p in PANELS]
+    for alt in ("network view", "score distribution by group"):
         assert page.locator(f"img[alt='{alt}']").count() == 1, alt
     shot(page, "run-page")
     assert page.evaluate("document.fonts.status") == "loaded"
@@ -66,16 +87,39 @@ def test_the_server_listens_on_localhost_only(server_process):
 
 def test_play_twenty_steps_and_the_plots_change(page, shot):
     """Play runs the model in the background; the step counter and the plots follow."""
-    before = page.locator("img[alt='trust plot']").get_attribute("src")
     run_to(page, 20)
-    page.locator("img[alt='trust plot'][data-version$='-20']").wait_for(timeout=30_000)
-    after = page.locator("img[alt='trust plot']").get_attribute("src")
-    assert after != before
-    assert page.locator("img[alt='listings plot']").get_attribute("data-version").endswith("-20")
+    page.wait_for_function(f"() => {LENGTHS}.every(n => n === 21)", timeout=30_000)  # steps 0 to 20
     # the network view is redrawn for step 20 (its picture changes only once someone in
     # the sample is listed or their score moves, so only its version is checked)
     assert page.locator("img[alt='network view']").get_attribute("data-version").endswith("-20")
     shot(page, "after-20-steps")
+
+
+def test_the_counterfactual_is_drawn_and_the_citizens_twin_on_follow(page, shot):
+    """Under blacklist every time-series figure draws the no-rules twin (a second,
+    dotted line per metric) and it differs from the scenario's where the rules act; the
+    switch shows the differences instead; Follow shows the same citizen without rules."""
+    run_to(page, 30)
+    page.wait_for_function(f"() => {LENGTHS}.every(n => n === 31)", timeout=30_000)
+    figures = series(page)
+    assert len(figures) == len(PANELS)
+    for figure in figures:
+        assert all(figure["twin_visible"]), "a metric's twin line is not drawn"
+        assert figure["twin_dash"] == ["dot"] * len(figure["twin_dash"])
+    listings = figures[[p.key for p in PANELS].index("listings")]
+    assert listings["y"][0] != listings["twin_y"][0], "the blacklist's listed share equals its no-rules twin's"
+    assert page.get_by_text("without rules (dotted)").count() == len(PANELS)  # each legend names the twin
+    shot(page, "with-twin")
+    page.get_by_text("show difference from no rules").click()
+    page.wait_for_function(f"() => {PLOTS}.every(d => d.filter((t, k) => k % 2 === 1 && k < d.length - 1)"
+                           ".every(t => t.visible === false))", timeout=30_000)
+    shot(page, "difference")
+    page.get_by_role("tab", name="Follow a citizen").click()
+    page.get_by_role("button", name="a listed citizen").click()
+    page.get_by_text("The same citizen without the rules").wait_for(timeout=30_000)
+    page.locator("img[alt='citizen without rules']").wait_for(timeout=30_000)
+    assert page.get_by_text("Events without the rules").count() == 1
+    shot(page, "follow-twin", full_page=True)
 
 
 def test_pause_keeps_the_page_responsive(page):

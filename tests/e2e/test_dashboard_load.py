@@ -129,16 +129,16 @@ def new_context(browser):
 
 def shown(page, timeout: float = WAIT) -> None:
     page.locator(".scoresim-step").wait_for(timeout=timeout)
-    page.locator("img[alt='trust plot']").wait_for(timeout=timeout)
+    page.locator("img[alt='network view']").wait_for(timeout=timeout)
 
 
 def version(page) -> str:
-    return page.locator("img[alt='trust plot']").get_attribute("data-version") or ""
+    return page.locator("img[alt='network view']").get_attribute("data-version") or ""
 
 
 def wait_version(page, pattern: str, timeout: float = WAIT) -> None:
     """Wait until the figures show ``pattern`` (a CSS attribute test on data-version)."""
-    page.locator(f"img[alt='trust plot'][data-version{pattern}]").wait_for(timeout=timeout)
+    page.locator(f"img[alt='network view'][data-version{pattern}]").wait_for(timeout=timeout)
 
 
 def open_and_step(browser, url: str) -> tuple[float, float]:
@@ -202,7 +202,7 @@ def test_twenty_sessions_each_see_their_own_run_and_the_server_lets_go(browser, 
             # while the server rebuilds twenty runs and draws their figures: a newcomer
             figures["load_s"], figures["step_s"] = open_and_step(browser, url)
             for page, old in zip(pages, first, strict=True):
-                page.locator(f"img[alt='trust plot']:not([data-version='{old}'])").wait_for(timeout=WAIT)
+                page.locator(f"img[alt='network view']:not([data-version='{old}'])").wait_for(timeout=WAIT)
             for k in range(1, STEPS + 1):
                 for page in pages:
                     page.get_by_role("button", name="Step", exact=True).click()
