@@ -247,8 +247,8 @@ def _add_batch_commands(sub) -> None:
         "Results do not depend on the number of workers. See docs/batch.md.",
         epilog="output in DIR:\n"
                "  runs.parquet        one row per run: run_id, point, replicate, seed, the parameter\n"
-               "                      values, status (ok|failed), error, duration_s, cpu_s, final\n"
-               "                      metrics, traceback\n"
+               "                      values, status (ok|failed), error, duration_s, cpu_s,\n"
+               "                      spin_up_steps, final metrics, traceback\n"
                "  timeseries/         run-NNNNNN.parquet per run: the kept metrics per kept step\n"
                "  manifest.json       versions, git revision, hashes, design, every run's seed\n"
                "  experiment.yaml     the experiment with its scenario written out (to resume)\n"
@@ -379,6 +379,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"rules     {', '.join(r.kind for r in model.config.rules) or 'none'}")
     print(f"citizens  {model.config.population.n_citizens}    steps  {total}")
     print(f"seed      {model.seed}    (repeat this run with --seed {model.seed})")
+    print(f"spin-up   {model.spin_up_steps} steps without rules before step 0 "
+          f"(run.spin_up: {model.config.run.spin_up}; step 0 is the society at rest)")
     if twin is not None:
         print("twin      the same run without rules, same seed (--vs none to skip it)")
     elif args.vs == "twin":

@@ -96,12 +96,13 @@ def run_one(task: dict[str, Any]) -> dict[str, Any]:
     """
     start, cpu = time.perf_counter(), time.process_time()
     result: dict[str, Any] = {key: task[key] for key in ("run_id", "point", "replicate", "seed")}
-    result.update(status="ok", error="", traceback="", final={}, timeseries=None)
+    result.update(status="ok", error="", traceback="", final={}, timeseries=None, spin_up_steps=-1)
     try:
         from .model import ReputationModel
 
         scenario = _scenario(task["scenario_hash"], task["scenario"])
         model = ReputationModel(scenario, rng=task["seed"], **task["values"])
+        result["spin_up_steps"] = model.spin_up_steps
         table = model.run()[list(task["keep"])]
         last = table.iloc[-task["final_window"]:]
         result["final"] = {name: float(value) for name, value in last.mean(skipna=False).items()}
@@ -144,7 +145,7 @@ def _one_line(exc: BaseException) -> str:
 def _failed(task: dict[str, Any], error: str, trace: str = "") -> dict[str, Any]:
     return {**{key: task[key] for key in ("run_id", "point", "replicate", "seed")}, "status": "failed",
             "error": error, "traceback": trace, "final": {}, "timeseries": None, "duration_s": float("nan"),
-            "cpu_s": float("nan")}
+            "cpu_s": float("nan"), "spin_up_steps": -1}
 
 
 def _ping() -> int:
@@ -343,7 +344,7 @@ class SweepDir:
         """Write one finished run (time series first, then its record); return the record."""
         rid = result["run_id"]
         record = {key: result[key] for key in ("run_id", "point", "replicate", "seed", "status", "error",
-                                               "duration_s", "cpu_s")}
+                                               "duration_s", "cpu_s", "spin_up_steps")}
         record.update(values=values, final=result["final"], traceback=result["traceback"])
         ts = self.timeseries_path(rid)
         if result["timeseries"] is not None:
@@ -383,16 +384,17 @@ def runs_table(records: Mapping[int, dict[str, Any]], names: tuple[str, ...], ke
         row = {"run_id": r["run_id"], "point": r["point"], "replicate": r["replicate"], "seed": r["seed"]}
         row.update({name: r["values"].get(name) for name in names})
         row.update(status=r["status"], error=r["error"], duration_s=r["duration_s"],
-                   cpu_s=r.get("cpu_s", float("nan")))
+                   cpu_s=r.get("cpu_s", float("nan")), spin_up_steps=r.get("spin_up_steps", -1))
         final = r["final"]
         row.update({m: final.get(m, float("nan")) for m in keep})
         row["traceback"] = r["traceback"]
         rows.append(row)
-    columns = ["run_id", "point", "replicate", "seed", *names, "status", "error", "duration_s", "cpu_s", *keep,
-               "traceback"]
+    columns = ["run_id", "point", "replicate", "seed", *names, "status", "error", "duration_s", "cpu_s",
+               "spin_up_steps", *keep, "traceback"]
     table = pd.DataFrame(rows, columns=columns)
     dtypes = {"run_id": "int64", "point": "int64", "replicate": "int64", "seed": "int64",
-              "status": "str", "error": "str", "traceback": "str", "duration_s": "float64", "cpu_s": "float64"}
+              "status": "str", "error": "str", "traceback": "str", "duration_s": "float64", "cpu_s": "float64",
+              "spin_up_steps": "int64"}
     dtypes.update(dict.fromkeys(keep, "float64"))
     return table.astype(dtypes)
 

@@ -513,9 +513,10 @@ def test_sobol_ranks_false_positive_rate_above_an_inert_parameter(capsys, tmp_pa
     assert wrongful.loc[FPR, "ST"] - wrongful.loc[FPR, "ST_conf"] > wrongful.loc[INERT, "ST"] + \
         wrongful.loc[INERT, "ST_conf"]
     assert wrongful.loc[FPR, "S1"] > 0.5
-    # approval is what the "inert" parameter does move: the method sees that too
+    # from the rest state, trust hardly moves in 30 steps, so the order term's weight
+    # hardly moves approval while wrongful records lower it: the method sees that too
     approval = table[table["metric"] == "approval_mean"].set_index("parameter")
-    assert approval.loc[INERT, "rank"] == 1
+    assert approval.loc[FPR, "rank"] == 1
 
 
 def test_morris_ranks_false_positive_rate_above_an_inert_parameter(tmp_path):
