@@ -54,7 +54,7 @@ def main() -> None:
 
     draws.AHEAD_FROM = None
     model = ReputationModel(args.scenario, rng=1, **{"population.n_citizens": args.citizens,
-                                                     "run.record_events": False})
+                                                     "run.record_events": False, "run.spin_up": 0})
     model.step()  # warm-up
     profile = cProfile.Profile(time.process_time)
     profile.enable()

@@ -77,7 +77,9 @@ def scoresim_case(agents: int, steps: int, warmup: int, degree: int | None = Non
     if rule_sets is not None:
         rules = [{"kind": kind} for kind in RULE_SETS[:rule_sets]] or [{"kind": "none"}]
         scenario = type(scenario).model_validate({**scenario.model_dump(), "rules": rules})
-    overrides = {"population.n_citizens": agents, "run.record_events": False}
+    # the steps of a run are timed, from the drawn start: the spin-up before step 0 is
+    # benchmarks/rest_state.py's (its steps cost what a no-rules step costs)
+    overrides = {"population.n_citizens": agents, "run.record_events": False, "run.spin_up": 0}
     if degree is not None:
         overrides["network.mean_degree"] = degree
     out = _timed(lambda: ReputationModel(scenario, rng=1, **overrides), lambda m: m.step(), steps, warmup)
