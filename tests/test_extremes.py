@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_parameters import NOT_MODEL_INPUTS, RICH, bounds, leaves
 
-from simulation.catalog import load_scenario
+from simulation.catalog import load_scenario, scenario_names
 from simulation.metrics import CONFUSION_CELLS, CONFUSION_COLUMNS, CONFUSION_GROUPS, METRICS
 from simulation.model import ReputationModel
 from simulation.overrides import ScenarioError, apply_overrides
@@ -243,7 +243,6 @@ def test_extreme_economy_and_time_scale():
 
 
 def test_every_shipped_scenario_at_its_own_settings_is_in_range():
-    for name in ("baseline", "blacklist", "fast_appeals", "friends_in_score", "harsh_sanctions", "high_error",
-                 "honest_shanghai", "no_publication", "patchwork", "rongcheng", "sesame"):
+    for name in scenario_names():
         base = load_scenario(name)
         run_checked(base, **{"population.n_citizens": 300, "run.steps": min(base.run.steps, 60)})
