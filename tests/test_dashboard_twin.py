@@ -154,3 +154,17 @@ def test_follow_shows_the_citizen_without_the_rules(page):
 
     assert "citizen without rules" in {getattr(w, "alt", None) for w in rc.find(VueTemplate).widgets}
     assert "Events without the rules" in texts(rc)
+
+
+def test_the_run_page_makes_its_figures_anew_when_a_tab_comes_back(page):
+    """The figures are the page's widgets (closed with it, so a closed tab lets its run
+    go); back from another page, new ones show the run at once."""
+    state, rc = page("blacklist")
+    state.session.value.step(4)
+    state.version.value += 1
+    state.tab.value = 3
+    assert not state.live_figures
+    state.tab.value = 0
+    figures = rc.find(go.FigureWidget).widgets
+    assert len(state.live_figures) == len(PANELS) == len(figures)
+    assert all(len(f.data[0].x) == 5 and f.data[1].visible for f in figures)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import plotly.graph_objects as go
 import solara
 
 from ..catalog import load_scenario, scenario_names
@@ -44,7 +45,8 @@ CSS = """
 .scoresim-help { font-size: 14px; color: #555; line-height: 1.3; }
 .scoresim-description { font-size: 16px; line-height: 1.45; }
 .scoresim-card { padding: 6px; }
-.scoresim-figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 12px; }
+.scoresim-figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 12px;
+                    padding-right: 12px; }
 .scoresim-about { font-size: 17px; line-height: 1.5; max-width: 980px; padding: 0 12px; }
 .scoresim-about .solara-markdown p, .scoresim-about .solara-markdown li { font-size: 17px; }
 .scoresim-about h2 { margin-top: 18px; }
@@ -609,22 +611,25 @@ def CachedImage(state: AppState, spec: FigureSpec):
 
 @solara.component
 def SeriesFigure(state: AppState, panel: plots.Panel, days_per_step: int):
-    """One time-series figure (plotly), made once per tab and panel and fed new data;
-    between plays it shows the page's step, while a run plays the :class:`Plotter`
-    feeds it."""
-    figure = solara.use_memo(lambda: state.live_figures.setdefault(
-        panel.key, timeseries.LiveFigure(panel, days_per_step)), [panel.key])
+    """One time-series figure (plotly), fed new data: between plays it shows the page's
+    step, while a run plays the :class:`Plotter` feeds it."""
+    element = go.FigureWidget.element()  # made and closed by the page, like any widget
     session = state.session.value
     _ = state.version.value
     snap = shown_snapshot(state, session)
     difference = state.difference.value
 
+    def attach():
+        state.live_figures[panel.key] = timeseries.LiveFigure(panel, days_per_step, solara.get_widget(element))
+        return lambda: state.live_figures.pop(panel.key, None)
+
     def show() -> None:
-        if not state.playing.value:
+        if not state.playing.value and panel.key in state.live_figures:
             plot_series(state, session, snap)
 
+    solara.use_effect(attach, [])
     solara.use_effect(show, [id(session), snap.step, snap.target, difference])
-    solara.Div(children=[figure.widget], classes=["scoresim-series"])
+    solara.Div(children=[element], classes=["scoresim-series"])
 
 
 @solara.component

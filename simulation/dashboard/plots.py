@@ -438,12 +438,13 @@ def citizen_twin_figure(history: pd.DataFrame, twin: pd.DataFrame, citizen: int,
                step_label(days_per_step) if k == len(rows) - 1 else None, label)
         marker = "o" if len(history.index) < 3 else None
         if col in history:
-            ax.plot(history.index, history[col].to_numpy(), color=colour, lw=2.6, label="with the rules",
-                    marker=marker)
+            ax.plot(history.index, history[col].to_numpy(), color=colour, lw=2.6, marker=marker)
         if col in twin:
             ax.plot(twin.index, twin[col].to_numpy(), color=colour, lw=1.8, ls=":", alpha=TWIN_ALPHA + 0.15,
-                    label="without rules (dotted)", marker=marker)
-        ax.legend(fontsize=LEGEND, loc="upper left", ncol=2, frameon=False)
+                    marker=marker)
+    key = [Line2D([], [], color="#444444", lw=2.6, label="with the rules"),
+           Line2D([], [], color="#444444", lw=1.8, ls=":", alpha=TWIN_ALPHA + 0.15, label=TWIN_LABEL)]
+    fig.legend(handles=key, fontsize=LEGEND + 1, loc="outside upper right", ncol=2, frameon=False)
     if horizon:
         axes[-1].set_xlim(0, max(horizon, 1))
     return fig

@@ -15,17 +15,36 @@ marks "no effect of the rules".
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from .plots import COLOURS, Panel, step_label
 
+
+def _load_figure_widget() -> None:
+    """Import plotly's FigureWidget in a thread of no browser tab. Its first import may
+    start anywidget's file-watching thread, and Solara gives a new thread the tab (kernel)
+    of the thread that starts it: imported during a tab's first render, it would keep
+    that tab's run alive for good (the load test's released-runs check found it)."""
+    thread = threading.Thread(target=lambda: go.FigureWidget, name="scoresim-plotly-import", daemon=True)
+    thread.current_context = None
+    thread.start()
+    thread.join()
+
+
+_load_figure_widget()
+
 TITLE = 21
 FONT = 16
 TICK = 15
-HEIGHT = 460
-"""Pixels: two figures fit a 720-pixel projector screen under the controls' first row."""
+HEIGHT = 500
+"""Pixels, with the legend under the plot: one figure and the controls' first row fit a
+720-pixel projector screen."""
+LEGEND_ROOM = 125
+"""Pixels under the plot for the step axis's title and up to three rows of legend."""
 TWIN_DASH = "dot"
 TWIN_OPACITY = 0.55
 TWIN_WIDTH = 2.5
@@ -46,7 +65,7 @@ def lines(panel: Panel) -> list[tuple[str, str, bool]]:
     return [(c, label, False) for c, label in panel.left] + [(c, label, True) for c, label in panel.right]
 
 
-def make_figure(panel: Panel, days_per_step: int) -> go.FigureWidget:
+def make_figure(panel: Panel, days_per_step: int) -> go.Figure:
     """The panel's empty figure: a trace per metric and its twin, then the legend key
     of the twins' lines."""
     traces = []
@@ -63,13 +82,14 @@ def make_figure(panel: Panel, days_per_step: int) -> go.FigureWidget:
                              line={"color": "#555555", "width": TWIN_WIDTH, "dash": TWIN_DASH},
                              opacity=TWIN_OPACITY, hoverinfo="skip"))
     axis = {"showgrid": True, "gridcolor": "#e3e3e3", "zeroline": False, "tickfont": {"size": TICK},
+            "tickformat": ".4~g",
             "linecolor": "#444444", "showline": True, "ticks": "outside"}
     layout = go.Layout(
         title={"text": f"<b>{panel.title}</b>", "x": 0.01, "xanchor": "left", "font": {"size": TITLE}},
-        height=HEIGHT, autosize=True, margin={"l": 70, "r": 70 if panel.right else 20, "t": 50, "b": 40},
+        height=HEIGHT, autosize=True, margin={"l": 80, "r": 80 if panel.right else 20, "t": 50, "b": LEGEND_ROOM},
         font={"size": FONT, "color": "#222222"}, plot_bgcolor="white", paper_bgcolor="white",
         showlegend=True, hovermode="x unified",
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.17, "yanchor": "top",
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "yref": "container", "y": 0, "yanchor": "bottom",
                 "font": {"size": FONT - 1}, "tracegroupgap": 0},
         xaxis={**axis, "title": {"text": step_label(days_per_step), "font": {"size": FONT}}, "rangemode": "tozero"},
         yaxis={**axis, "title": {"text": panel.left_label, "font": {"size": FONT}}},
@@ -79,7 +99,7 @@ def make_figure(panel: Panel, days_per_step: int) -> go.FigureWidget:
     if panel.right:
         layout.yaxis2 = {**axis, "showgrid": False, "overlaying": "y", "side": "right",
                          "title": {"text": panel.right_label, "font": {"size": FONT}}}
-    return go.FigureWidget(data=traces, layout=layout)
+    return go.Figure(data=traces, layout=layout)
 
 
 def _values(frame: pd.DataFrame | None, column: str, n: int) -> np.ndarray | None:
@@ -106,9 +126,13 @@ def _range(values: list[np.ndarray], floor_zero: bool) -> list[float] | None:
 class LiveFigure:
     """One panel's figure in one tab, updated with a run's data."""
 
-    def __init__(self, panel: Panel, days_per_step: int) -> None:
+    def __init__(self, panel: Panel, days_per_step: int, widget: go.FigureWidget | None = None) -> None:
+        """On ``widget`` (an empty FigureWidget the page made) or a new one."""
         self.panel = panel
-        self.widget = make_figure(panel, days_per_step)
+        self.widget = widget if widget is not None else go.FigureWidget()
+        figure = make_figure(panel, days_per_step)
+        self.widget.add_traces(figure.data)
+        self.widget.layout = figure.layout
         self.shown: tuple | None = None  # (run, step, difference) last sent
         self.ranges: dict[str, list[float]] = {}
         self.layout: dict = {}  # the layout values last sent
@@ -162,13 +186,17 @@ class LiveFigure:
     def _fit(self, layout: dict, axis: str, values: list, fixed: tuple[float, float] | None,
              floor_zero: bool) -> None:
         """Into ``layout``: a y range that only grows while a run plays, so the axes do
-        not jitter."""
+        not jitter; in the difference view (no ``floor_zero``) centred on 0, so that
+        both axes' zeros lie on the zero line."""
         if fixed is not None:
             wanted = list(fixed)
         else:
             wanted = _range(values, floor_zero)
             if wanted is None:
                 return
+            if not floor_zero:
+                half = max(abs(wanted[0]), abs(wanted[1]))
+                wanted = [-half, half]
             current = self.ranges.get(axis)
             if current is not None:
                 if current[0] <= wanted[0] and wanted[1] <= current[1]:
