@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import plotly.graph_objects as go
 import solara
 
 from ..catalog import load_scenario, scenario_names
@@ -613,7 +612,7 @@ def CachedImage(state: AppState, spec: FigureSpec):
 def SeriesFigure(state: AppState, panel: plots.Panel, days_per_step: int):
     """One time-series figure (plotly), fed new data: between plays it shows the page's
     step, while a run plays the :class:`Plotter` feeds it."""
-    element = go.FigureWidget.element()  # made and closed by the page, like any widget
+    element = timeseries.SharedScriptFigure.element()  # made and closed by the page, like any widget
     session = state.session.value
     _ = state.version.value
     snap = shown_snapshot(state, session)

@@ -94,6 +94,23 @@ class ReadOnlyCache(StaticCdn):
         return await super().get_response(path, scope)
 
 
+def install_plotly_bundle() -> None:
+    """Serve plotly's widget script at :data:`.timeseries.BUNDLE_ROUTE`, with headers
+    that let the browser keep it (its address names plotly's version)."""
+    from solara.server.starlette import app
+    from starlette.responses import FileResponse
+    from starlette.routing import Route
+
+    from .timeseries import BUNDLE_FILE, BUNDLE_ROUTE
+
+    async def bundle(request) -> Response:
+        return FileResponse(BUNDLE_FILE, media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+    if not any(getattr(r, "path", None) == BUNDLE_ROUTE for r in app.router.routes):
+        app.router.routes.insert(0, Route(BUNDLE_ROUTE, bundle))
+
+
 def install(folder: Path) -> bool:
     """Serve ``/_solara/cdn`` with :class:`ReadOnlyCache`; False if the server has no such
     route (Solara's asset proxy is off)."""

@@ -193,6 +193,9 @@ def prepare_server(log=None) -> None:
     log = log or (lambda msg: print(f"scoresim: {msg}", file=sys.stderr, flush=True))
     server_settings.telemetry.mixpanel_enable = False
     solara.checks.should_perform_solara_check = lambda: False  # an iframe to solara.dev in dev mode
+    from . import frontend_cache
+
+    frontend_cache.install_plotly_bundle()  # the time-series figures' script, served once per browser
     if not solara.settings.assets.proxy:
         log("Solara's asset proxy is off (Solara turns it off inside VS Code, Colab and Voila), so the page "
             "loads its front end from the internet. Start with SOLARA_ASSETS_PROXY=true or with "
@@ -211,8 +214,6 @@ def prepare_server(log=None) -> None:
     except AssetsError as exc:  # pragma: no cover - depends on solara's layout
         log(str(exc))
         absent = []
-    from . import frontend_cache
-
     frontend_cache.install(folder)
     if absent:
         log("the dashboard's front-end files are missing from " + str(folder) + " ("

@@ -16,9 +16,11 @@ marks "no effect of the rules".
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly
 import plotly.graph_objects as go
 
 from .plots import COLOURS, Panel, step_label
@@ -36,6 +38,24 @@ def _load_figure_widget() -> None:
 
 
 _load_figure_widget()
+
+BUNDLE_FILE = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
+"""plotly's widget script (about 5 MB)."""
+BUNDLE_ROUTE = f"/_scoresim/plotly-widget-{plotly.__version__}.js"
+"""Where the dashboard's server serves :data:`BUNDLE_FILE`, once per browser, cached
+(:func:`simulation.dashboard.frontend_cache.install_plotly_bundle`)."""
+
+
+class SharedScriptFigure(go.FigureWidget):
+    """plotly's FigureWidget whose script the browser loads from :data:`BUNDLE_ROUTE`
+    (fetched once and cached) instead of receiving the whole 5 MB script inside every
+    figure's widget state: six figures a tab, a class of twenty tabs, was 600 MB over
+    the websockets."""
+
+    _esm = (f'const bundle = await import(new URL("{BUNDLE_ROUTE}", window.location.origin).href);\n'
+            "export const FigureModel = bundle.FigureModel;\n"
+            "export const FigureView = bundle.FigureView;\n"
+            "export default bundle.default;\n")
 
 TITLE = 21
 FONT = 16
@@ -129,7 +149,7 @@ class LiveFigure:
     def __init__(self, panel: Panel, days_per_step: int, widget: go.FigureWidget | None = None) -> None:
         """On ``widget`` (an empty FigureWidget the page made) or a new one."""
         self.panel = panel
-        self.widget = widget if widget is not None else go.FigureWidget()
+        self.widget = widget if widget is not None else SharedScriptFigure()
         figure = make_figure(panel, days_per_step)
         self.widget.add_traces(figure.data)
         self.widget.layout = figure.layout
