@@ -201,14 +201,15 @@ def plot_series(state: AppState, session: RunSession, snap: Snapshot) -> int:
     return updated
 
 
-class Plotter:
-    """Sends each new step to the time-series figures in its own thread, every
-    ``PLOT_GAP`` seconds."""
+class _PageThread:
+    """A daemon thread working for one tab's run until stopped or the run is cancelled."""
+
+    name = "scoresim-page-thread"
 
     def __init__(self, state: AppState, session: RunSession, cancel: threading.Event) -> None:
         self.state, self.session, self.cancel = state, session, cancel
         self.done = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="scoresim-plotter", daemon=True)
+        self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
 
     def start(self) -> None:
         self.thread.start()
@@ -216,6 +217,16 @@ class Plotter:
     def stop(self) -> None:
         self.done.set()
         self.thread.join(timeout=30)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Plotter(_PageThread):
+    """Sends each new step to the time-series figures in its own thread, every
+    ``PLOT_GAP`` seconds."""
+
+    name = "scoresim-plotter"
 
     def _run(self) -> None:
         while not (self.done.is_set() or self.cancel.is_set()):
@@ -237,22 +248,15 @@ def cached(state: AppState, spec: FigureSpec) -> Any:
     return value
 
 
-class Painter:
+class Painter(_PageThread):
     """Draws the Run page's PNG figures for the latest step in its own thread, outside
     the page's render, then asks the page to show them (and waits until it has)."""
 
+    name = "scoresim-painter"
+
     def __init__(self, state: AppState, session: RunSession, cancel: threading.Event) -> None:
-        self.state, self.session, self.cancel = state, session, cancel
         self.wanted = threading.Event()
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="scoresim-painter", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.done.set()
-        self.thread.join(timeout=30)
+        super().__init__(state, session, cancel)
 
     def _run(self) -> None:
         state = self.state
