@@ -20,6 +20,7 @@ possible".
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -55,6 +56,33 @@ def start_server(port: int) -> subprocess.Popen:
             time.sleep(0.3)
     os.killpg(proc.pid, signal.SIGKILL)
     raise TimeoutError("the dashboard did not start")
+
+
+@contextlib.contextmanager
+def dashboard_page(chromium: str, ready: str):
+    """A page of headless Chromium on a dashboard started for it (offline, on a free
+    port), once the selector ``ready`` shows; the browser and server stop on exit."""
+    from playwright.sync_api import sync_playwright
+
+    from simulation.dashboard import offline
+
+    offline.ensure()
+    port = free_port()
+    proc = start_server(port)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.locator(ready).first.wait_for(timeout=120_000)
+            yield page
+            browser.close()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def set_input(page, label: str, value: str) -> None:
@@ -115,31 +143,12 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
-    from playwright.sync_api import sync_playwright
-
-    from simulation.dashboard import offline
-
-    offline.ensure()
-    port = free_port()
-    proc = start_server(port)
     results = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.locator("img[alt='network view']").wait_for(timeout=120_000)
-            for speed in args.speeds:
-                result = measure(page, args.citizens, args.steps, speed)
-                results.append(result)
-                print(json.dumps(result), flush=True)
-            browser.close()
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    with dashboard_page(args.chromium, "img[alt='network view']") as page:
+        for speed in args.speeds:
+            result = measure(page, args.citizens, args.steps, speed)
+            results.append(result)
+            print(json.dumps(result), flush=True)
     print()
     print(f"{'speed asked':>14} {'steps/s shown':>14} {'frames/s':>9} {'last figures after':>19}")
     for r in results:

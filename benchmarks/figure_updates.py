@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
-from dashboard_steps import CHROMIUM_ARGS, free_port, set_input, start_server
+from dashboard_steps import dashboard_page, set_input
 
 COUNT = """() => {
     const figures = [...document.querySelectorAll('.js-plotly-plot')];
@@ -88,27 +85,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args()
 
-    from playwright.sync_api import sync_playwright
-
-    from simulation.dashboard import offline
-
-    offline.ensure()
-    port = free_port()
-    proc = start_server(port)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
-            result = measure(page, args.citizens, args.speed, args.seconds, args.warmup)
-            browser.close()
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    with dashboard_page(args.chromium, ".js-plotly-plot") as page:
+        result = measure(page, args.citizens, args.speed, args.seconds, args.warmup)
     print(json.dumps(result))
     print(f"\n{result['figures']} time-series figures, {result['citizens']:,} citizens, "
           f"{result['speed_asked']} steps/s asked, {result['steps_per_s']} steps/s shown")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import metrics
+from .experiment import digest
 
 if TYPE_CHECKING:
     from .behaviour import Acts
@@ -105,7 +105,7 @@ def rest_key(config: Scenario, seed: int) -> str:
     data["run"].pop("record_events")
     if data["network"]["kind"] == "edge_list":
         data["network"]["contents"] = _file_digest(data["network"]["path"])
-    return hashlib.sha256(json.dumps([seed, data], sort_keys=True).encode()).hexdigest()
+    return digest([seed, data])
 
 
 @dataclass

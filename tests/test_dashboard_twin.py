@@ -15,8 +15,9 @@ from simulation import ReputationModel
 from simulation.dashboard import components as c
 from simulation.dashboard import timeseries
 from simulation.dashboard.plots import PANELS
-from simulation.dashboard.session import RunSession, has_rules
+from simulation.dashboard.session import RunSession
 from simulation.dashboard.state import AppState
+from simulation.twin import has_rules
 
 SMALL = {"population.n_citizens": 300}
 

@@ -35,7 +35,7 @@ from .. import __version__
 from ..catalog import load_scenario
 from ..events import EVENT_CODES
 from ..model import ReputationModel
-from ..scenario import Scenario
+from ..twin import no_rules_twin
 
 HISTORY_ALL_MAX = 20_000
 """Populations up to this size keep every citizen's per-step history (standing,
@@ -73,12 +73,6 @@ def native_scores(model: ReputationModel) -> dict[str, np.ndarray]:
         elif rule.kind == "rating" and hasattr(rule, "level"):
             out["rating_level"] = np.where(rule.opted, rule.level, np.nan).astype(np.float32)
     return out
-
-
-def has_rules(config: Scenario) -> bool:
-    """Whether a rule set acts in ``config`` now or is switched on by an intervention;
-    without any, the scenario is its own no-rules twin."""
-    return bool(config.active_kinds) or any(iv.path.startswith("rules.") for iv in config.interventions)
 
 
 class History:
@@ -262,10 +256,8 @@ class RunSession:
     def __post_init__(self) -> None:
         base = load_scenario(self.scenario_name)
         self.model = ReputationModel(base, rng=self.seed, **self.overrides)
-        self.twin: ReputationModel | None = None
+        self.twin: ReputationModel | None = no_rules_twin(self.model)
         """The no-rules twin, stepped with the model; None when the scenario has no rules."""
-        if has_rules(self.model.initial_config):
-            self.twin = ReputationModel(self.model.initial_config.without_rules(), rng=self.model.seed)
         if self.target is None:
             self.target = self.model.config.run.steps
         self.lock = threading.RLock()
